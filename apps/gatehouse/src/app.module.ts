@@ -1,0 +1,83 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { Clock, IdGenerator } from '@gatehouse/domain';
+import { EventStore } from '@gatehouse/event-store';
+import { PermissionCache } from '@gatehouse/permission-cache';
+import { AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator';
+import { RootKey } from './auth/root-key';
+import { CheckService } from './check/check.service';
+import { AcceptInvitationHandler } from './commands/accept-invitation';
+import { CreateApiKeyHandler, RevokeApiKeyHandler } from './commands/api-keys';
+import { AssignRoleHandler, UnassignRoleHandler } from './commands/change-roles';
+import { CommandRunner } from './commands/command-runner';
+import { CreateAccountHandler } from './commands/create-account';
+import { Identities } from './commands/identities';
+import { InviteUserHandler } from './commands/invite-user';
+import { RemoveUserHandler } from './commands/remove-user';
+import { Config } from './config/config';
+import { AccountsController } from './http/accounts.controller';
+import { ApiKeysController } from './http/api-keys.controller';
+import { CheckController } from './http/check.controller';
+import { DocsController } from './http/docs.controller';
+import { HealthController } from './http/health.controller';
+import { MembersController } from './http/members.controller';
+import { ProblemFilter } from './http/problem.filter';
+import { InfrastructureLifecycle } from './infrastructure-lifecycle';
+import { ProjectionProgress } from './projector/projection-progress';
+import { ProjectorService } from './projector/projector.service';
+import { MembersQuery } from './queries/members.query';
+import { CLOCK, CONFIG, EVENT_STORE, IDS, PERMISSION_CACHE, ROOT_KEY } from './tokens';
+
+/** The adapters and injected services one Gatehouse process runs with (see main.ts and the tests). */
+export interface Infrastructure {
+  config: Config;
+  eventStore: EventStore;
+  permissionCache: PermissionCache;
+  rootKey: RootKey;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+const commandHandlers = [
+  CreateAccountHandler,
+  InviteUserHandler,
+  AcceptInvitationHandler,
+  AssignRoleHandler,
+  UnassignRoleHandler,
+  RemoveUserHandler,
+  CreateApiKeyHandler,
+  RevokeApiKeyHandler,
+];
+
+@Module({})
+export class AppModule {
+  static with(infra: Infrastructure): DynamicModule {
+    const providers: Provider[] = [
+      { provide: CONFIG, useValue: infra.config },
+      { provide: EVENT_STORE, useValue: infra.eventStore },
+      { provide: PERMISSION_CACHE, useValue: infra.permissionCache },
+      { provide: ROOT_KEY, useValue: infra.rootKey },
+      { provide: CLOCK, useValue: infra.clock },
+      { provide: IDS, useValue: infra.ids },
+      { provide: APP_GUARD, useClass: AuthGuard },
+      { provide: APP_FILTER, useClass: ProblemFilter },
+      InfrastructureLifecycle,
+      CommandRunner,
+      Identities,
+      Authenticator,
+      ProjectionProgress,
+      ProjectorService,
+      CheckService,
+      MembersQuery,
+      ...commandHandlers,
+    ];
+    return {
+      module: AppModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [AccountsController, MembersController, ApiKeysController, CheckController, HealthController, DocsController],
+      providers,
+    };
+  }
+}

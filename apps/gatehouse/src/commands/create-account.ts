@@ -1,0 +1,45 @@
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { accountStream, decideAccount } from '@gatehouse/domain';
+import { CommandRunner, RequestContext } from './command-runner';
+import { accountFold } from './folds';
+import { Identities } from './identities';
+
+export class CreateAccountCommand {
+  constructor(
+    readonly input: { id: string; preset: string; admins: string[] },
+    readonly request: RequestContext,
+  ) {}
+}
+
+export interface CreateAccountResult {
+  id: string;
+  preset: string;
+  admins: { id: string; email: string }[];
+  revision: bigint;
+}
+
+@CommandHandler(CreateAccountCommand)
+export class CreateAccountHandler implements ICommandHandler<CreateAccountCommand, CreateAccountResult> {
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly identities: Identities,
+  ) {}
+
+  async execute({ input, request }: CreateAccountCommand): Promise<CreateAccountResult> {
+    const admins: { email: string; userId: string }[] = [];
+    for (const email of input.admins) admins.push({ email, userId: await this.identities.resolve(email, request) });
+    const result = await this.runner.run({
+      stream: accountStream(input.id),
+      fold: accountFold,
+      account: input.id,
+      request,
+      decide: (state) =>
+        decideAccount({ type: 'CreateAccount', accountId: input.id, preset: input.preset, admins }, state, {
+          actor: request.actor,
+          now: this.runner.now(),
+        }),
+    });
+    const added = result.events.filter((e) => e.type === 'UserAdded').map((e) => e.data as { userId: string; email: string });
+    return { id: input.id, preset: input.preset, admins: added.map((a) => ({ id: a.userId, email: a.email })), revision: result.position };
+  }
+}

@@ -1,0 +1,71 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Credentials Gatehouse mints: API keys (`gh_<keyId>_<secret>`) and invitation tokens
+ * (`ghi_<invitationId>_<secret>`). The prefix makes a leaked key recognizable to secret
+ * scanners; the id lets us find the record without a lookup by secret; only the
+ * SHA-256 of the secret is stored (the secret has 256 bits of entropy, so a slow hash
+ * would add nothing but latency on the hot path).
+ */
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+
+function base32(bytes: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += ALPHABET[(value << (5 - bits)) & 31];
+  return out;
+}
+
+export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+export function randomId(bytes = 10): string {
+  return base32(randomBytes(bytes));
+}
+
+/** A stable id from a seed: an idempotent retry of a create must name the same new thing. */
+export function derivedId(seed: string, bytes = 10): string {
+  return base32(createHash('sha256').update(seed).digest().subarray(0, bytes));
+}
+
+export interface MintedCredential {
+  id: string;
+  /** The whole credential, shown to the caller once. */
+  token: string;
+  secretHash: string;
+}
+
+export function mintCredential(prefix: 'gh' | 'ghi', id: string): MintedCredential {
+  const secret = randomBytes(32).toString('base64url');
+  return { id, token: `${prefix}_${id}_${secret}`, secretHash: sha256Hex(secret) };
+}
+
+export interface ParsedCredential {
+  prefix: 'gh' | 'ghi';
+  id: string;
+  secretHash: string;
+}
+
+const TOKEN = /^(gh|ghi)_([a-z2-7]{8,64})_([A-Za-z0-9_-]{20,128})$/;
+
+/** Parses a presented credential; null when it is not one of ours. */
+export function parseCredential(token: string): ParsedCredential | null {
+  const m = TOKEN.exec(token);
+  if (!m) return null;
+  return { prefix: m[1] as 'gh' | 'ghi', id: m[2], secretHash: sha256Hex(m[3]) };
+}
+
+export function hashesEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}

@@ -1,0 +1,55 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { EventStore } from '@gatehouse/event-store';
+import { PermissionCache } from '@gatehouse/permission-cache';
+import { Public } from '../auth/auth.guard';
+import { Config } from '../config/config';
+import { ProjectorService } from '../projector/projector.service';
+import { CONFIG, EVENT_STORE, PERMISSION_CACHE } from '../tokens';
+
+@Public()
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PERMISSION_CACHE) private readonly cache: PermissionCache,
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly projector: ProjectorService,
+  ) {}
+
+  @Get('healthz')
+  health() {
+    return { status: 'ok' };
+  }
+
+  /** Ready when the store and cache answer and (if this instance runs it) the projector is subscribed. */
+  @Get('readyz')
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    const [store, cache] = await Promise.all([probe(() => this.store.ping()), probe(() => this.cache.ping())]);
+    const [head, checkpoint] = await Promise.all([
+      this.store.headPosition().catch(() => null),
+      this.cache.checkpoint().catch(() => null),
+    ]);
+    const projector = this.config.roles.projector ? (this.projector.running ? 'ok' : `down: ${this.projector.lastError ?? 'starting'}`) : 'not run here';
+    const ready = store === 'ok' && cache === 'ok' && projector !== 'starting' && !projector.startsWith('down');
+    void reply.status(ready ? 200 : 503);
+    return {
+      status: ready ? 'ready' : 'not ready',
+      checks: { eventStore: store, permissionCache: cache, projector },
+      projection: {
+        head: head?.toString() ?? '0',
+        checkpoint: checkpoint?.toString() ?? '0',
+        lag: head === null ? 0 : Number(head - (checkpoint ?? 0n)),
+      },
+    };
+  }
+}
+
+async function probe(fn: () => Promise<void>): Promise<string> {
+  try {
+    await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+    return 'ok';
+  } catch (error) {
+    return `down: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}

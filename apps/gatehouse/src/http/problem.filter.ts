@@ -1,0 +1,105 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { DomainError, ErrorCategory } from '@gatehouse/domain';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const STATUS: Record<ErrorCategory, number> = {
+  validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  concurrency: 409,
+  not_ready: 503,
+  too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+const TITLE: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** Framework and parser errors that are the client's fault, with our stable codes. */
+function fromFrameworkError(error: { statusCode?: number; code?: string; message?: string }): Problem | null {
+  const status = error.statusCode;
+  if (!status || status < 400 || status >= 500) return null;
+  const code =
+    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError
+      ? 'REQUEST.MALFORMED_JSON'
+      : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'REQUEST.BODY_TOO_LARGE'
+        : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'REQUEST.UNSUPPORTED_MEDIA_TYPE'
+          : status === 404
+            ? 'ROUTE.NOT_FOUND'
+            : status === 405
+              ? 'ROUTE.METHOD_NOT_ALLOWED'
+              : 'REQUEST.INVALID';
+  return problem(status, code, error.message ?? TITLE[status] ?? 'invalid request');
+}
+
+function problem(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Problem {
+  return {
+    type: `https://gatehouse.dev/problems/${code.toLowerCase().replace(/[._]/g, '-')}`,
+    title: TITLE[status] ?? 'Error',
+    status,
+    code,
+    detail,
+    ...extra,
+  };
+}
+
+export function toProblem(error: unknown): Problem {
+  if (error instanceof DomainError) {
+    return problem(STATUS[error.category], error.code, error.message, error.details ?? {});
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    return fromFrameworkError({ statusCode: status, message: error.message }) ?? problem(500, 'INTERNAL', 'internal error');
+  }
+  const framework = fromFrameworkError(error as { statusCode?: number; code?: string; message?: string });
+  return framework ?? problem(500, 'INTERNAL', 'internal error: the incident was logged');
+}
+
+/**
+ * The single place where errors become HTTP answers (RFC 9457 problem+json).
+ * Clients branch on `code`; `detail` is for people.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const body = toProblem(error);
+    body.instance = request.url.split('?')[0];
+    if (body.status >= 500 && !(error instanceof DomainError)) {
+      this.logger.error(`${request.method} ${body.instance}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+    if (body.status === 503) void reply.header('Retry-After', '1');
+    if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+    void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
+  }
+}

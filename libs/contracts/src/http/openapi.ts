@@ -1,0 +1,114 @@
+import { schemas } from './schemas';
+
+/**
+ * The OpenAPI 3.1 document served at /docs-json, assembled from the same schemas the
+ * server validates with. Every route the server has is listed here; a test holds the
+ * two together.
+ */
+const ref = (name: keyof typeof schemas) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [String(s), { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: ref('Problem') } } }]),
+  );
+const account = { name: 'account', in: 'path', required: true, schema: { type: 'string' } };
+const userId = { name: 'userId', in: 'path', required: true, schema: { type: 'string' } };
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Retrying with the same key returns the first result and appends nothing.',
+  schema: { type: 'string', maxLength: 255 },
+};
+const writeResult = (description: string) => ({ description, ...json({ type: 'object', properties: { revision: { type: 'string' } } }) });
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Gatehouse',
+    version: '0.1.0',
+    description:
+      'Event-sourced access control: accounts, users, roles and API keys. Every write answers with a revision token; pass it as `consistency.atLeast` to a check for read-your-writes.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Gatehouse API key, or the platform root key.' } },
+    schemas,
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/v1/accounts': {
+      post: {
+        summary: 'Create an account from a preset (platform root key only)',
+        parameters: [idempotencyKey],
+        requestBody: { required: true, ...json(ref('CreateAccountRequest')) },
+        responses: { '201': writeResult('Created'), ...problems(400, 401, 403, 409) },
+      },
+    },
+    '/v1/accounts/{account}/users': {
+      get: {
+        summary: 'List members',
+        parameters: [account],
+        responses: { '200': { description: 'Members', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Member') } } }) }, ...problems(400, 401, 403, 404) },
+      },
+      post: {
+        summary: 'Invite a user (InviteUser); the invitation token is shown once',
+        parameters: [account, idempotencyKey],
+        requestBody: { required: true, ...json(ref('InviteUserRequest')) },
+        responses: { '201': writeResult('Invited'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/users/{userId}': {
+      get: { summary: 'Get a member', parameters: [account, userId], responses: { '200': { description: 'Member', ...json(ref('Member')) }, ...problems(400, 401, 403, 404) } },
+      delete: { summary: 'Remove a member (RemoveUser)', parameters: [account, userId, idempotencyKey], responses: { '200': writeResult('Removed'), ...problems(400, 401, 403, 404, 409) } },
+    },
+    '/v1/accounts/{account}/users/{userId}/roles': {
+      post: {
+        summary: 'Assign a role (AssignRole)',
+        parameters: [account, userId, idempotencyKey],
+        requestBody: { required: true, ...json(ref('AssignRoleRequest')) },
+        responses: { '200': writeResult('Member with roles'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/users/{userId}/roles/{role}': {
+      delete: {
+        summary: 'Unassign a role (UnassignRole)',
+        parameters: [account, userId, { name: 'role', in: 'path', required: true, schema: { type: 'string' } }, idempotencyKey],
+        responses: { '200': writeResult('Member with roles'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/users/{userId}/api-keys': {
+      post: {
+        summary: "Create an API key for a user (CreateApiKey); the secret is shown once",
+        parameters: [account, userId, idempotencyKey],
+        requestBody: { required: false, ...json(ref('CreateApiKeyRequest')) },
+        responses: { '201': writeResult('Created'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/api-keys/{keyId}': {
+      delete: {
+        summary: 'Revoke an API key (RevokeApiKey)',
+        parameters: [account, { name: 'keyId', in: 'path', required: true, schema: { type: 'string' } }, idempotencyKey],
+        responses: { '200': writeResult('Revoked'), ...problems(400, 401, 403, 404) },
+      },
+    },
+    '/v1/accounts/{account}/invitations/accept': {
+      post: {
+        summary: 'Accept an invitation with its token (no API key needed)',
+        security: [],
+        parameters: [account],
+        requestBody: { required: true, ...json(ref('AcceptInvitationRequest')) },
+        responses: { '200': writeResult('Accepted'), ...problems(400, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/check': {
+      post: {
+        summary: 'Check a permission',
+        parameters: [account],
+        requestBody: { required: true, ...json(ref('CheckRequest')) },
+        responses: { '200': { description: 'Decision', ...json(ref('CheckResponse')) }, ...problems(400, 401, 503) },
+      },
+    },
+    '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
+    '/readyz': { get: { summary: 'Readiness: store, cache and projector', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
+  },
+} as const;

@@ -1,0 +1,152 @@
+/**
+ * JSON Schemas of the HTTP API: the same objects validate requests (Ajv, unknown
+ * fields refused) and document them (OpenAPI at /docs-json), so the two cannot drift.
+ */
+
+export const ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
+export const OPAQUE_ID_PATTERN = '^[a-z2-7]{8,64}$';
+export const USER_ID_PATTERN = '^usr_[a-z2-7]{8,64}$';
+export const ROLE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+export const PERMISSION_PATTERN = '^(\\*|[a-z*][a-z0-9_*]{0,63}:[a-z*][a-z0-9_*]{0,63})$';
+
+const email = { type: 'string', format: 'email', maxLength: 254 } as const;
+const role = { type: 'string', pattern: ROLE_PATTERN } as const;
+const revision = { type: 'string', pattern: '^[0-9]{1,20}$', description: 'Revision token: the store position of the write.' } as const;
+const grant = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['permission'],
+  properties: {
+    permission: { type: 'string', pattern: PERMISSION_PATTERN },
+    condition: { type: 'string', enum: ['any', 'own', 'team'], default: 'any' },
+  },
+} as const;
+
+export const schemas = {
+  CreateAccountRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'preset'],
+    properties: {
+      id: { type: 'string', pattern: ID_PATTERN, description: 'Account id: lower-case letters, digits and dashes.' },
+      preset: { type: 'string', enum: ['fireworks'], description: 'The access model the account starts with.' },
+      admins: { type: 'array', maxItems: 100, items: email, default: [], description: 'Seed admins: active members with the admin role.' },
+    },
+  },
+  InviteUserRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['email'],
+    properties: {
+      email,
+      roles: { type: 'array', maxItems: 50, items: role, description: "Defaults to the account's default role." },
+    },
+  },
+  AcceptInvitationRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['token'],
+    properties: { token: { type: 'string', minLength: 1, maxLength: 512 } },
+  },
+  AssignRoleRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['role'],
+    properties: { role },
+  },
+  CreateApiKeyRequest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', maxLength: 128 },
+      expiresAt: { type: 'string', format: 'date-time' },
+      restriction: { type: 'array', minItems: 1, maxItems: 200, items: grant, description: 'A restricted key may do only these (and what its owner may).' },
+    },
+  },
+  CheckRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['principal', 'action'],
+    properties: {
+      principal: {
+        oneOf: [
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['type', 'id'],
+            properties: { type: { type: 'string', enum: ['user', 'service_account'] }, id: { type: 'string', minLength: 1, maxLength: 128 } },
+          },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['apiKey'],
+            properties: { apiKey: { type: 'string', minLength: 1, maxLength: 512 } },
+          },
+        ],
+      },
+      action: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}:[a-z][a-z0-9_]{0,63}$' },
+      resource: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', maxLength: 64 },
+          id: { type: 'string', maxLength: 256 },
+          owner: { type: 'string', maxLength: 128 },
+          team: { type: 'string', maxLength: 128 },
+          tags: {
+            type: 'object',
+            maxProperties: 32,
+            additionalProperties: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 256 } },
+          },
+        },
+      },
+      consistency: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { atLeast: revision },
+      },
+    },
+  },
+  CheckResponse: {
+    type: 'object',
+    required: ['allowed', 'reason', 'message', 'revision'],
+    properties: {
+      allowed: { type: 'boolean' },
+      reason: { type: 'string', description: 'GRANTED, or why not: NO_GRANT, NOT_OWNER, NOT_IN_TEAM, OUT_OF_SCOPE, KEY_REVOKED, …' },
+      message: { type: 'string' },
+      matched: {
+        type: 'object',
+        properties: { role: { type: 'string' }, grant: { type: 'string' }, condition: { type: 'string' } },
+      },
+      revision,
+    },
+  },
+  Member: {
+    type: 'object',
+    required: ['id', 'type', 'status', 'roles', 'teams'],
+    properties: {
+      id: { type: 'string' },
+      type: { type: 'string', enum: ['user', 'service_account'] },
+      email: { type: 'string' },
+      status: { type: 'string', enum: ['invited', 'active', 'deactivated', 'removed'] },
+      roles: { type: 'array', items: { type: 'string' } },
+      teams: { type: 'array', items: { type: 'string' } },
+      revision,
+    },
+  },
+  Problem: {
+    type: 'object',
+    required: ['type', 'title', 'status', 'code'],
+    properties: {
+      type: { type: 'string' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      code: { type: 'string', description: 'Stable error code, e.g. USER.NOT_FOUND. Clients branch on this.' },
+      detail: { type: 'string' },
+      instance: { type: 'string' },
+      errors: { type: 'array', items: { type: 'object' } },
+    },
+  },
+} as const;
+
+export type SchemaName = keyof typeof schemas;

@@ -1,0 +1,2 @@
+export * from './http/schemas';
+export * from './http/openapi';

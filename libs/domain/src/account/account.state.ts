@@ -1,0 +1,124 @@
+import { CompiledRole, compileRole } from '../access/compiled-role';
+import { AccountRecord, MemberStatus, PrincipalRecord, SubjectView } from '../access/evaluator';
+import { AccessModel, PrincipalRef, principalKey, RoleDefinition } from '../access/model';
+import { AccountEvent } from './account.events';
+
+export interface Member {
+  type: 'user' | 'service_account';
+  id: string;
+  email?: string;
+  status: MemberStatus;
+  roles: string[];
+  teams: string[];
+  invitation?: { id: string; secretHash: string; expiresAt: string };
+}
+
+export interface ExistingAccount {
+  id: string;
+  model: AccessModel;
+  roles: Map<string, RoleDefinition>;
+  compiledRoles: Map<string, CompiledRole>;
+  /** By principal key (`user:<id>`). Removed members stay, with status `removed`. */
+  members: Map<string, Member>;
+  /** Lower-cased email → user id, for members not removed. */
+  emails: Map<string, string>;
+}
+
+/** Tagged by status so that a command on a missing or deleted account is a compile-checked case. */
+export type AccountState =
+  | { status: 'none' }
+  | ({ status: 'active' } & ExistingAccount)
+  | ({ status: 'deleted' } & ExistingAccount);
+
+export const initialAccountState = (): AccountState => ({ status: 'none' });
+
+export function evolveAccount(state: AccountState, event: AccountEvent): AccountState {
+  if (event.type === 'AccountCreated') {
+    const { model, accountId } = event.data;
+    const roles = new Map(model.roles.map((r) => [r.name, r]));
+    return {
+      status: 'active',
+      id: accountId,
+      model,
+      roles,
+      compiledRoles: new Map(model.roles.map((r) => [r.name, compileRole(r)])),
+      members: new Map(),
+      emails: new Map(),
+    };
+  }
+  if (state.status === 'none') return state; // events before creation cannot exist; ignore defensively
+  // Evolve mutates a state this fold owns: folding 100k events by copying Maps would be quadratic.
+  switch (event.type) {
+    case 'UserAdded':
+    case 'UserInvited': {
+      const { userId, email, roles } = event.data;
+      const key = principalKey({ type: 'user', id: userId });
+      state.members.set(key, {
+        type: 'user',
+        id: userId,
+        email,
+        status: event.type === 'UserAdded' ? 'active' : 'invited',
+        roles: [...roles],
+        teams: [],
+        invitation: event.type === 'UserInvited' ? event.data.invitation : undefined,
+      });
+      state.emails.set(email.toLowerCase(), userId);
+      return state;
+    }
+    case 'InvitationAccepted': {
+      const m = state.members.get(principalKey({ type: 'user', id: event.data.userId }));
+      if (m) {
+        m.status = 'active';
+        m.invitation = undefined;
+      }
+      return state;
+    }
+    case 'RoleAssigned': {
+      const m = state.members.get(principalKey(event.data.principal));
+      if (m && !m.roles.includes(event.data.role)) m.roles.push(event.data.role);
+      return state;
+    }
+    case 'RoleUnassigned': {
+      const m = state.members.get(principalKey(event.data.principal));
+      if (m) m.roles = m.roles.filter((r) => r !== event.data.role);
+      return state;
+    }
+    case 'UserRemoved': {
+      const m = state.members.get(principalKey({ type: 'user', id: event.data.userId }));
+      if (m) {
+        m.status = 'removed';
+        m.roles = [];
+        m.teams = [];
+        if (m.email) state.emails.delete(m.email.toLowerCase());
+      }
+      return state;
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}
+
+export function accountRecord(state: ExistingAccount & { status: 'active' | 'deleted' }): AccountRecord {
+  return { status: state.status, scopeDimensions: state.model.catalog.scopeDimensions };
+}
+
+export function principalRecord(m: Member): PrincipalRecord {
+  return { type: m.type, id: m.id, status: m.status, roles: m.roles, teams: m.teams };
+}
+
+/** What the evaluator needs about one principal, straight from the authoritative state. */
+export function subjectViewOf(state: AccountState, principal: PrincipalRef): SubjectView {
+  if (state.status === 'none') return { account: null, principal: null, roles: {} };
+  const member = state.members.get(principalKey(principal));
+  const roles: Record<string, CompiledRole | undefined> = {};
+  for (const r of member?.roles ?? []) roles[r] = state.compiledRoles.get(r);
+  return { account: accountRecord(state), principal: member ? principalRecord(member) : null, roles };
+}
+
+export function isActiveAdmin(state: ExistingAccount, m: Member): boolean {
+  return m.status === 'active' && m.roles.some((r) => state.model.adminRoles.includes(r));
+}

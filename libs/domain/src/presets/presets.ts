@@ -1,0 +1,74 @@
+import { AccessModel, Condition, CONDITIONS, Grant, isKnownPermission, Operation, RoleDefinition } from '../access/model';
+import fireworks from './fireworks.preset.json';
+
+/**
+ * Presets are data files: built-in roles, grants, catalog and the names of Gatehouse's
+ * management operations in the product's own vocabulary. `choices` lists where the
+ * seed was silent and what we inferred.
+ */
+export interface PresetFile {
+  name: string;
+  source: string;
+  description: string;
+  defaultRole: string;
+  adminRoles: string[];
+  catalog: { resourceTypes: Record<string, string[]>; scopeDimensions: Record<string, string[]> };
+  operations: Partial<Record<Operation, string>>;
+  roles: { name: string; description: string; grants: { permission: string; condition: string }[]; scopes?: Record<string, string[]> }[];
+  choices: string[];
+}
+
+export const PRESET_NAMES = ['fireworks'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+const FILES: Record<PresetName, PresetFile> = { fireworks };
+
+export function isPresetName(name: string): name is PresetName {
+  return (PRESET_NAMES as readonly string[]).includes(name);
+}
+
+/** The access model an account created with this preset starts from. */
+export function presetModel(name: PresetName): AccessModel {
+  return toModel(FILES[name]);
+}
+
+export function presetFile(name: PresetName): PresetFile {
+  return FILES[name];
+}
+
+/** Validates a preset file: a broken preset must fail loudly at load, not at a check. */
+export function toModel(file: PresetFile): AccessModel {
+  const catalog = { resourceTypes: { ...file.catalog.resourceTypes }, scopeDimensions: { ...file.catalog.scopeDimensions } };
+  const roles: RoleDefinition[] = file.roles.map((r) => ({
+    name: r.name,
+    description: r.description,
+    builtIn: true,
+    grants: r.grants.map((g): Grant => {
+      if (!(CONDITIONS as readonly string[]).includes(g.condition)) {
+        throw new Error(`preset ${file.name}: role ${r.name}: unknown condition ${g.condition}`);
+      }
+      if (!isKnownPermission(catalog, g.permission)) {
+        throw new Error(`preset ${file.name}: role ${r.name}: unknown permission ${g.permission}`);
+      }
+      return { permission: g.permission, condition: g.condition as Condition };
+    }),
+    scopes: r.scopes ?? {},
+  }));
+  const names = new Set(roles.map((r) => r.name));
+  for (const role of [file.defaultRole, ...file.adminRoles]) {
+    if (!names.has(role)) throw new Error(`preset ${file.name}: role ${role} is not defined`);
+  }
+  for (const [op, permission] of Object.entries(file.operations)) {
+    if (permission && !isKnownPermission(catalog, permission)) {
+      throw new Error(`preset ${file.name}: operation ${op} names unknown permission ${permission}`);
+    }
+  }
+  return {
+    preset: file.name,
+    catalog,
+    roles,
+    defaultRole: file.defaultRole,
+    adminRoles: [...file.adminRoles],
+    operations: { ...file.operations },
+  };
+}

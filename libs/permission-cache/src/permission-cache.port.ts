@@ -1,0 +1,65 @@
+import { AccountRecord, CompiledRole, KeyRecord, MemberStatus, PrincipalRecord, PrincipalRef, SubjectView } from '@gatehouse/domain';
+
+/**
+ * The permission cache: a projection of the event stream shaped for checks.
+ * Writes are declarative, idempotent operations applied atomically together with
+ * the checkpoint; reads fetch everything one subject needs in one round trip.
+ */
+
+/** An API key as the cache knows it: never the secret, only its SHA-256. */
+export interface CachedKey extends KeyRecord {
+  owner: PrincipalRef;
+  secretHash: string;
+}
+
+export type CacheOp =
+  | { op: 'account.put'; account: string; record: AccountRecord }
+  | { op: 'account.patch'; account: string; status: AccountRecord['status'] }
+  | { op: 'role.put'; account: string; role: CompiledRole }
+  | { op: 'role.delete'; account: string; name: string }
+  | { op: 'principal.put'; account: string; principal: PrincipalRecord }
+  | {
+      op: 'principal.patch';
+      account: string;
+      /** `user:<id>` or `service_account:<id>`. */
+      key: string;
+      status?: MemberStatus;
+      /** Replaces the role list (applied before add/remove). */
+      setRoles?: string[];
+      addRoles?: string[];
+      removeRoles?: string[];
+      addTeams?: string[];
+      removeTeams?: string[];
+    }
+  | { op: 'key.put'; account: string; key: CachedKey }
+  | { op: 'key.patch'; account: string; keyId: string; status: CachedKey['status'] };
+
+export type SubjectRef = { principal: PrincipalRef } | { keyId: string };
+
+export interface CachedSubject {
+  /** Ready for the evaluator. `view.key` is set (possibly null) when the subject was a key. */
+  view: SubjectView;
+  /** The key's owner and secret hash, to authenticate a presented key. */
+  key?: CachedKey | null;
+  /** The checkpoint this answer reflects: the revision token a check reports. */
+  position: bigint | null;
+}
+
+export interface PermissionCache {
+  /**
+   * Applies the operations and moves the checkpoint to `position`, in one atomic step.
+   * Returns false (and changes nothing) when the checkpoint is already at or past it,
+   * which makes replays harmless.
+   */
+  apply(position: bigint, ops: CacheOp[]): Promise<boolean>;
+  checkpoint(): Promise<bigint | null>;
+  /** Everything one check needs about one subject. Redis: one round trip. */
+  subject(account: string, subject: SubjectRef): Promise<CachedSubject>;
+  /** Which account holds a key (for credentials presented without an account in the path). */
+  accountOfKey(keyId: string): Promise<string | null>;
+  /** Drops every entry and the checkpoint, for a rebuild from position zero. */
+  clear(): Promise<void>;
+  /** Rejects when the cache cannot answer (used by /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,75 @@
+import { RecordedEvent } from '@gatehouse/event-store';
+import { compileRole, GatehouseEvent, principalKey } from '@gatehouse/domain';
+import { CacheOp } from './permission-cache.port';
+
+/**
+ * Event → cache operations. Pure and stateless: each event carries what its
+ * operations need, so replaying the stream from any checkpoint yields the same cache.
+ */
+export function projectEvent(recorded: RecordedEvent): CacheOp[] {
+  const event = { type: recorded.type, data: recorded.data } as GatehouseEvent;
+  switch (event.type) {
+    case 'AccountCreated': {
+      const { accountId: account, model } = event.data;
+      return [
+        { op: 'account.put', account, record: { status: 'active', scopeDimensions: model.catalog.scopeDimensions } },
+        ...model.roles.map((r): CacheOp => ({ op: 'role.put', account, role: compileRole(r) })),
+      ];
+    }
+    case 'UserAdded':
+    case 'UserInvited':
+      return [
+        {
+          op: 'principal.put',
+          account: event.data.accountId,
+          principal: {
+            type: 'user',
+            id: event.data.userId,
+            status: event.type === 'UserAdded' ? 'active' : 'invited',
+            roles: event.data.roles,
+            teams: [],
+          },
+        },
+      ];
+    case 'InvitationAccepted':
+      return [{ op: 'principal.patch', account: event.data.accountId, key: userKey(event.data.userId), status: 'active' }];
+    case 'RoleAssigned':
+      return [{ op: 'principal.patch', account: event.data.accountId, key: principalKey(event.data.principal), addRoles: [event.data.role] }];
+    case 'RoleUnassigned':
+      return [
+        { op: 'principal.patch', account: event.data.accountId, key: principalKey(event.data.principal), removeRoles: [event.data.role] },
+      ];
+    case 'UserRemoved':
+      return [{ op: 'principal.patch', account: event.data.accountId, key: userKey(event.data.userId), status: 'removed', setRoles: [] }];
+    case 'ApiKeyCreated': {
+      const d = event.data;
+      return [
+        {
+          op: 'key.put',
+          account: d.accountId,
+          key: {
+            id: d.keyId,
+            status: 'active',
+            owner: d.owner,
+            secretHash: d.secretHash,
+            ...(d.expiresAt ? { expiresAt: Date.parse(d.expiresAt) } : {}),
+            ...(d.restriction ? { restriction: indexRestriction(d.restriction) } : {}),
+          },
+        },
+      ];
+    }
+    case 'ApiKeyRevoked':
+      return [{ op: 'key.patch', account: event.data.accountId, keyId: event.data.keyId, status: 'revoked' }];
+    case 'UserIdentityRegistered':
+      return [];
+    default:
+      // Events this version does not know (written by a newer one) change nothing here.
+      return [];
+  }
+}
+
+const userKey = (id: string) => principalKey({ type: 'user', id });
+
+function indexRestriction(grants: { permission: string; condition: 'any' | 'own' | 'team' }[]) {
+  return compileRole({ name: 'restriction', grants, scopes: {} }).grants;
+}
