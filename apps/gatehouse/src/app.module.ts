@@ -10,13 +10,13 @@ import { RootKey } from './auth/root-key';
 import { CheckService } from './check/check.service';
 import { AcceptInvitationHandler } from './commands/accept-invitation';
 import { CreateApiKeyHandler, RevokeApiKeyHandler } from './commands/api-keys';
-import { AssignRoleHandler, UnassignRoleHandler } from './commands/change-roles';
+import { ExecuteAccountCommandHandler } from './commands/account-command';
 import { CommandRunner } from './commands/command-runner';
 import { CreateAccountHandler } from './commands/create-account';
 import { Identities } from './commands/identities';
 import { InviteUserHandler } from './commands/invite-user';
-import { RemoveUserHandler } from './commands/remove-user';
 import { Config } from './config/config';
+import { AccessModelController } from './http/access-model.controller';
 import { AccountsController } from './http/accounts.controller';
 import { ApiKeysController } from './http/api-keys.controller';
 import { CheckController } from './http/check.controller';
@@ -27,7 +27,7 @@ import { ProblemFilter } from './http/problem.filter';
 import { InfrastructureLifecycle } from './infrastructure-lifecycle';
 import { ProjectionProgress } from './projector/projection-progress';
 import { ProjectorService } from './projector/projector.service';
-import { MembersQuery } from './queries/members.query';
+import { AccountQueries } from './queries/account.queries';
 import { CLOCK, CONFIG, EVENT_STORE, IDS, PERMISSION_CACHE, ROOT_KEY } from './tokens';
 
 /** The adapters and injected services one Gatehouse process runs with (see main.ts and the tests). */
@@ -44,9 +44,7 @@ const commandHandlers = [
   CreateAccountHandler,
   InviteUserHandler,
   AcceptInvitationHandler,
-  AssignRoleHandler,
-  UnassignRoleHandler,
-  RemoveUserHandler,
+  ExecuteAccountCommandHandler,
   CreateApiKeyHandler,
   RevokeApiKeyHandler,
 ];
@@ -70,13 +68,13 @@ export class AppModule {
       ProjectionProgress,
       ProjectorService,
       CheckService,
-      MembersQuery,
+      AccountQueries,
       ...commandHandlers,
     ];
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [AccountsController, MembersController, ApiKeysController, CheckController, HealthController, DocsController],
+      controllers: [AccountsController, MembersController, AccessModelController, ApiKeysController, CheckController, HealthController, DocsController],
       providers,
     };
   }

@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { IdGenerator, systemClock } from '@gatehouse/domain';
+import { DomainError, IdGenerator, systemClock } from '@gatehouse/domain';
 import { EventStore, EventStoreDbEventStore, SqliteEventStore } from '@gatehouse/event-store';
 import { InProcessPermissionCache, PermissionCache, RedisPermissionCache } from '@gatehouse/permission-cache';
 import { AppModule, Infrastructure } from './app.module';
 import { RootKey } from './auth/root-key';
 import { Config, ConfigError } from './config/config';
 import { randomId } from './credentials/credentials';
-import { toProblem } from './http/problem.filter';
 
 export const randomIds: IdGenerator = { next: (prefix) => `${prefix}_${randomId()}`, uuid: () => randomUUID() };
 
@@ -34,6 +33,9 @@ export async function buildInfrastructure(config: Config): Promise<Infrastructur
   return { config, eventStore, permissionCache, rootKey, generatedRootKey, clock: systemClock, ids: randomIds };
 }
 
+/** Method and path of every route the app serves, for the test that holds OpenAPI to the server. */
+export const registeredRoutes = new WeakMap<object, string[]>();
+
 const LEVELS: Record<Config['logLevel'], LogLevel[] | false> = {
   debug: ['debug', 'log', 'warn', 'error', 'fatal'],
   info: ['log', 'warn', 'error', 'fatal'],
@@ -49,17 +51,27 @@ export async function createApp(infra: Infrastructure): Promise<NestFastifyAppli
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  // Errors raised before Nest routes the request (bad JSON, body too large, wrong media type).
-  fastify.setErrorHandler((error, request, reply) => {
-    const body = toProblem(error);
-    body.instance = request.url.split('?')[0];
-    void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
+  const routes: string[] = [];
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
   });
+  registeredRoutes.set(app, routes);
   fastify.addHook('onSend', async (_request, reply) => {
     void reply.header('X-Content-Type-Options', 'nosniff');
     void reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
     void reply.header('Referrer-Policy', 'no-referrer');
   });
   await app.init();
+  // JSON only: any other media type is a 415, and a JSON syntax error is our own coded
+  // error (Nest would turn Fastify's into an anonymous 400).
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: infra.config.bodyLimitBytes }, (_request, text, done) => {
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text as string));
+    } catch (error) {
+      done(new DomainError('REQUEST.MALFORMED_JSON', 'validation', `the body is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
   return app;
 }

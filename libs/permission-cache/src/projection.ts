@@ -27,7 +27,7 @@ export function projectEvent(recorded: RecordedEvent): CacheOp[] {
             id: event.data.userId,
             status: event.type === 'UserAdded' ? 'active' : 'invited',
             roles: event.data.roles,
-            teams: [],
+            teams: event.data.teams ?? [],
           },
         },
       ];
@@ -60,7 +60,24 @@ export function projectEvent(recorded: RecordedEvent): CacheOp[] {
     }
     case 'ApiKeyRevoked':
       return [{ op: 'key.patch', account: event.data.accountId, keyId: event.data.keyId, status: 'revoked' }];
+    case 'RoleCreated':
+    case 'RoleUpdated':
+      return [{ op: 'role.put', account: event.data.accountId, role: compileRole(event.data.role) }];
+    case 'RoleDeleted':
+      return [{ op: 'role.delete', account: event.data.accountId, name: event.data.name }];
+    case 'CatalogExtended':
+      return [
+        { op: 'account.put', account: event.data.accountId, record: { status: 'active', scopeDimensions: event.data.catalog.scopeDimensions } },
+      ];
+    case 'TeamMemberAdded':
+      return [{ op: 'principal.patch', account: event.data.accountId, key: principalKey(event.data.principal), addTeams: [event.data.team] }];
+    case 'TeamMemberRemoved':
+      return [{ op: 'principal.patch', account: event.data.accountId, key: principalKey(event.data.principal), removeTeams: [event.data.team] }];
+    case 'TeamCreated':
+    case 'TeamDeleted':
+    case 'AccountDefaultsChanged':
     case 'UserIdentityRegistered':
+      // Teams live on principals in the cache; defaults matter only to commands.
       return [];
     default:
       // Events this version does not know (written by a newer one) change nothing here.

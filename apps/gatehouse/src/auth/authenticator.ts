@@ -34,7 +34,13 @@ export class Authenticator {
     if (this.rootKey.matches(presented)) return { kind: 'root' };
     const parsed = parseCredential(presented);
     if (!parsed || parsed.prefix !== 'gh') throw invalid();
-    if (account === null) throw new DomainError('PERMISSION.DENIED', 'forbidden', 'only the platform root key may do this');
+    if (account === null) {
+      // A route outside any account is for the root key: a valid key gets 403, anything else 401.
+      const home = await this.cache.accountOfKey(parsed.id);
+      if (home === null) throw invalid();
+      await this.authenticate(authorization, home);
+      throw new DomainError('PERMISSION.DENIED', 'forbidden', 'only the platform root key may do this');
+    }
 
     let subject = await this.cache.subject(account, { keyId: parsed.id });
     if (!subject.key) {

@@ -79,6 +79,18 @@ export class CommandRunner {
     return { state: loaded.state, lastPosition: loaded.lastPosition };
   }
 
+  /**
+   * Decides without appending, to refuse early a command whose preparation would write
+   * elsewhere first (claiming an email's identity). A retried command is let through:
+   * `run` will answer it with the first result.
+   */
+  async dryRun<S, E>(stream: string, fold: Fold<S, E>, request: RequestContext, decide: (state: S) => E[]): Promise<void> {
+    await this.withLock(stream, async () => {
+      const loaded = await this.catchUp(stream, fold);
+      if (!previousResult(loaded, request)) decide(loaded.state);
+    });
+  }
+
   async run<S, E extends { type: string; data: unknown }>(options: {
     stream: string;
     fold: Fold<S, E>;
@@ -90,18 +102,8 @@ export class CommandRunner {
     return this.withLock(stream, async () => {
       for (let attempt = 0; ; attempt++) {
         const loaded = await this.catchUp(stream, fold);
-        const previous = loaded.commands.get(request.commandId);
-        if (previous) {
-          if (previous.hash !== undefined && previous.hash !== request.commandHash) {
-            throw new DomainError(
-              'IDEMPOTENCY.KEY_REUSED',
-              'conflict',
-              'this idempotency key was already used for a different request',
-            );
-          }
-          const events = previous.events;
-          return { events, position: events[events.length - 1].position, state: loaded.state, replayed: true };
-        }
+        const previous = previousResult(loaded, request);
+        if (previous) return { events: previous, position: previous[previous.length - 1].position, state: loaded.state, replayed: true };
         const decided = options.decide(loaded.state);
         if (decided.length === 0) return { events: [], position: loaded.lastPosition, state: loaded.state, replayed: false };
         const now = this.clock.now().toISOString();
@@ -175,6 +177,16 @@ export class CommandRunner {
       if (this.locks.get(stream) === tail) this.locks.delete(stream);
     }
   }
+}
+
+/** The events a command already produced, if it was handled; refuses a reused id with another payload. */
+function previousResult(loaded: Loaded<unknown>, request: RequestContext): RecordedEvent[] | undefined {
+  const previous = loaded.commands.get(request.commandId);
+  if (!previous) return undefined;
+  if (previous.hash !== undefined && previous.hash !== request.commandHash) {
+    throw new DomainError('IDEMPOTENCY.KEY_REUSED', 'conflict', 'this idempotency key was already used for a different request');
+  }
+  return previous.events;
 }
 
 function remember(commands: Loaded<unknown>['commands'], event: RecordedEvent): void {

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { accountStream, decideAccount, UserInvited } from '@gatehouse/domain';
+import { AccountState, accountStream, decideAccount, UserInvited } from '@gatehouse/domain';
 import { derivedId, mintCredential, randomId } from '../credentials/credentials';
 import { Config } from '../config/config';
 import { CONFIG } from '../tokens';
@@ -36,28 +36,19 @@ export class InviteUserHandler implements ICommandHandler<InviteUserCommand, Inv
   ) {}
 
   async execute({ account, input, request }: InviteUserCommand): Promise<InviteUserResult> {
-    const userId = await this.identities.resolve(input.email, request);
     const now = this.runner.now();
     const invitation = mintCredential('ghi', request.commandId.startsWith('idem:') ? derivedId(request.commandId) : randomId());
     const expiresAt = new Date(now.getTime() + this.config.invitationTtlHours * 3600_000);
-    const result = await this.runner.run({
-      stream: accountStream(account),
-      fold: accountFold,
-      account,
-      request,
-      decide: (state) =>
-        decideAccount(
-          {
-            type: 'InviteUser',
-            userId,
-            email: input.email,
-            roles: input.roles,
-            invitation: { id: invitation.id, secretHash: invitation.secretHash, expiresAt },
-          },
-          state,
-          { actor: request.actor, now },
-        ),
-    });
+    const decide = (userId: string) => (state: AccountState) =>
+      decideAccount(
+        { type: 'InviteUser', userId, email: input.email, roles: input.roles, invitation: { id: invitation.id, secretHash: invitation.secretHash, expiresAt } },
+        state,
+        { actor: request.actor, now },
+      );
+    // Decide once before claiming the email's global identity, so a refused invitation appends nothing.
+    await this.runner.dryRun(accountStream(account), accountFold, request, decide('usr_pending'));
+    const userId = await this.identities.resolve(input.email, request);
+    const result = await this.runner.run({ stream: accountStream(account), fold: accountFold, account, request, decide: decide(userId) });
     const invited = result.events.find((e) => e.type === 'UserInvited')!.data as UserInvited['data'];
     return {
       id: invited.userId,

@@ -13,7 +13,7 @@ export class AccountsController {
   @Post()
   @HttpCode(201)
   async create(@Req() req: AuthenticatedRequest, @Body() body: unknown) {
-    const input = validateBody<{ id: string; preset: string; admins: string[] }>('CreateAccountRequest', body);
+    const input = validateBody<{ id: string; preset: string; admins: string[]; defaultRole?: string; defaultTeam?: string }>('CreateAccountRequest', body);
     const result = await this.commands.execute<CreateAccountCommand, CreateAccountResult>(
       new CreateAccountCommand(input, requestContext(req, input.id, input)),
     );

@@ -4,10 +4,10 @@ import { ROLE_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
 import { Public } from '../auth/auth.guard';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { AcceptInvitationCommand } from '../commands/accept-invitation';
-import { AssignRoleCommand, MemberResult, UnassignRoleCommand } from '../commands/change-roles';
+import { AccountCommandResult, ExecuteAccountCommand, SimpleAccountCommand } from '../commands/account-command';
 import { InviteUserCommand, InviteUserResult } from '../commands/invite-user';
-import { RemoveUserCommand } from '../commands/remove-user';
-import { MembersQuery } from '../queries/members.query';
+import { memberView } from '../commands/member-view';
+import { AccountQueries } from '../queries/account.queries';
 import { requestContext } from './request-context';
 import { validateBody, validateParam } from './validation';
 
@@ -17,7 +17,7 @@ const withRevision = <T extends { revision: bigint }>(r: T) => ({ ...r, revision
 export class MembersController {
   constructor(
     private readonly commands: CommandBus,
-    private readonly members: MembersQuery,
+    private readonly queries: AccountQueries,
   ) {}
 
   @Post('users')
@@ -33,23 +33,21 @@ export class MembersController {
 
   @Get('users')
   async list(@Req() req: AuthenticatedRequest, @Param('account') account: string) {
-    return withRevision(await this.members.list(account, req.actor!));
+    return withRevision(await this.queries.members(account, req.actor!));
   }
 
   @Get('users/:userId')
   async get(@Req() req: AuthenticatedRequest, @Param('account') account: string, @Param('userId') userId: string) {
     validateParam('userId', userId, USER_ID_PATTERN);
-    return withRevision(await this.members.get(account, userId, req.actor!));
+    return withRevision(await this.queries.member(account, userId, req.actor!));
   }
 
   @Post('users/:userId/roles')
+  @HttpCode(200)
   async assignRole(@Req() req: AuthenticatedRequest, @Param('account') account: string, @Param('userId') userId: string, @Body() body: unknown) {
     validateParam('userId', userId, USER_ID_PATTERN);
     const { role } = validateBody<{ role: string }>('AssignRoleRequest', body);
-    const result = await this.commands.execute<AssignRoleCommand, MemberResult>(
-      new AssignRoleCommand(account, userId, role, requestContext(req, account, { role })),
-    );
-    return withRevision(result);
+    return this.member(req, account, userId, { type: 'AssignRole', userId, role }, { role });
   }
 
   @Delete('users/:userId/roles/:role')
@@ -61,24 +59,27 @@ export class MembersController {
   ) {
     validateParam('userId', userId, USER_ID_PATTERN);
     validateParam('role', role, ROLE_PATTERN);
-    const result = await this.commands.execute<UnassignRoleCommand, MemberResult>(
-      new UnassignRoleCommand(account, userId, role, requestContext(req, account, null)),
-    );
-    return withRevision(result);
+    return this.member(req, account, userId, { type: 'UnassignRole', userId, role }, null);
   }
 
   @Delete('users/:userId')
   async remove(@Req() req: AuthenticatedRequest, @Param('account') account: string, @Param('userId') userId: string) {
     validateParam('userId', userId, USER_ID_PATTERN);
-    const result = await this.commands.execute<RemoveUserCommand, { id: string; status: string; revision: bigint }>(
-      new RemoveUserCommand(account, userId, requestContext(req, account, null)),
+    return this.member(req, account, userId, { type: 'RemoveUser', userId }, null);
+  }
+
+  /** Runs a membership command and answers with the member as it is afterwards. */
+  private async member(req: AuthenticatedRequest, account: string, userId: string, command: SimpleAccountCommand, payload: unknown) {
+    const result = await this.commands.execute<ExecuteAccountCommand, AccountCommandResult>(
+      new ExecuteAccountCommand(account, command, requestContext(req, account, payload)),
     );
-    return withRevision(result);
+    return { ...memberView(result.state, userId)!, revision: String(result.revision) };
   }
 
   /** The invitation token is the credential: no API key needed. */
   @Public()
   @Post('invitations/accept')
+  @HttpCode(200)
   async accept(@Req() req: AuthenticatedRequest, @Param('account') account: string, @Body() body: unknown) {
     const { token } = validateBody<{ token: string }>('AcceptInvitationRequest', body);
     const result = await this.commands.execute<AcceptInvitationCommand, { id: string; status: string; revision: bigint }>(

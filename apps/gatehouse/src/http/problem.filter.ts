@@ -43,18 +43,17 @@ export interface Problem {
 function fromFrameworkError(error: { statusCode?: number; code?: string; message?: string }): Problem | null {
   const status = error.statusCode;
   if (!status || status < 400 || status >= 500) return null;
+  // Nest re-wraps Fastify's errors keeping only message and status, so the status decides.
   const code =
-    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError
-      ? 'REQUEST.MALFORMED_JSON'
-      : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? 'REQUEST.BODY_TOO_LARGE'
-        : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? 'REQUEST.UNSUPPORTED_MEDIA_TYPE'
-          : status === 404
-            ? 'ROUTE.NOT_FOUND'
-            : status === 405
-              ? 'ROUTE.METHOD_NOT_ALLOWED'
-              : 'REQUEST.INVALID';
+    status === 413
+      ? 'REQUEST.BODY_TOO_LARGE'
+      : status === 415
+        ? 'REQUEST.UNSUPPORTED_MEDIA_TYPE'
+        : status === 404
+          ? 'ROUTE.NOT_FOUND'
+          : status === 405
+            ? 'ROUTE.METHOD_NOT_ALLOWED'
+            : 'REQUEST.INVALID';
   return problem(status, code, error.message ?? TITLE[status] ?? 'invalid request');
 }
 

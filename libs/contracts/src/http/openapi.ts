@@ -13,6 +13,8 @@ const problems = (...statuses: number[]) =>
   );
 const account = { name: 'account', in: 'path', required: true, schema: { type: 'string' } };
 const userId = { name: 'userId', in: 'path', required: true, schema: { type: 'string' } };
+const roleParam = { name: 'role', in: 'path', required: true, schema: { type: 'string' } };
+const teamParam = { name: 'team', in: 'path', required: true, schema: { type: 'string' } };
 const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -108,6 +110,68 @@ export const openApiDocument = {
         responses: { '200': { description: 'Decision', ...json(ref('CheckResponse')) }, ...problems(400, 401, 503) },
       },
     },
+    '/v1/accounts/{account}/roles': {
+      get: { summary: 'List roles (built-in and custom)', parameters: [account], responses: { '200': { description: 'Roles' }, ...problems(400, 401, 403, 404) } },
+      post: {
+        summary: 'Create a custom role (CreateRole); no escalation: the caller must hold every grant',
+        parameters: [account, idempotencyKey],
+        requestBody: { required: true, ...json(ref('CreateRoleRequest')) },
+        responses: { '201': writeResult('Created'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/roles/{role}': {
+      get: { summary: 'Get a role', parameters: [account, roleParam], responses: { '200': { description: 'Role' }, ...problems(400, 401, 403, 404) } },
+      put: {
+        summary: 'Update a custom role (UpdateRole); built-in roles are immutable',
+        parameters: [account, roleParam, idempotencyKey],
+        requestBody: { required: true, ...json(ref('UpdateRoleRequest')) },
+        responses: { '200': writeResult('Updated'), ...problems(400, 401, 403, 404, 409) },
+      },
+      delete: {
+        summary: 'Delete a custom role (DeleteRole); refused while any member holds it',
+        parameters: [account, roleParam, idempotencyKey],
+        responses: { '200': writeResult('Deleted'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/catalog': {
+      get: { summary: "The account's permission catalog, defaults and management-operation names", parameters: [account], responses: { '200': { description: 'Catalog' }, ...problems(400, 401, 403, 404) } },
+      post: {
+        summary: 'Add resource types, actions or scope dimensions (ExtendCatalog)',
+        parameters: [account, idempotencyKey],
+        requestBody: { required: true, ...json(ref('ExtendCatalogRequest')) },
+        responses: { '200': writeResult('Extended'), ...problems(400, 401, 403, 404) },
+      },
+    },
+    '/v1/accounts/{account}/defaults': {
+      put: {
+        summary: 'Change the default role and team of new members (ChangeAccountDefaults)',
+        parameters: [account, idempotencyKey],
+        requestBody: { required: true, ...json(ref('ChangeDefaultsRequest')) },
+        responses: { '200': writeResult('Changed'), ...problems(400, 401, 403, 404) },
+      },
+    },
+    '/v1/accounts/{account}/teams': {
+      get: { summary: 'List teams and their members', parameters: [account], responses: { '200': { description: 'Teams' }, ...problems(400, 401, 403, 404) } },
+      post: {
+        summary: 'Create a team (CreateTeam)',
+        parameters: [account, idempotencyKey],
+        requestBody: { required: true, ...json(ref('CreateTeamRequest')) },
+        responses: { '201': writeResult('Created'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/teams/{team}': {
+      delete: { summary: 'Delete an empty team (DeleteTeam)', parameters: [account, teamParam, idempotencyKey], responses: { '200': writeResult('Deleted'), ...problems(400, 401, 403, 404, 409) } },
+    },
+    '/v1/accounts/{account}/teams/{team}/members/{userId}': {
+      put: { summary: 'Add a member to a team (AddTeamMember)', parameters: [account, teamParam, userId, idempotencyKey], responses: { '200': writeResult('Member'), ...problems(400, 401, 403, 404) } },
+      delete: {
+        summary: 'Remove a member from a team (RemoveTeamMember)',
+        parameters: [account, teamParam, userId, idempotencyKey],
+        responses: { '200': writeResult('Member'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/docs': { get: { summary: 'API explorer (HTML)', security: [], responses: { '200': { description: 'HTML page' } } } },
+    '/docs-json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
     '/readyz': { get: { summary: 'Readiness: store, cache and projector', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
   },

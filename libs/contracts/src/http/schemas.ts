@@ -7,6 +7,8 @@ export const ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 export const OPAQUE_ID_PATTERN = '^[a-z2-7]{8,64}$';
 export const USER_ID_PATTERN = '^usr_[a-z2-7]{8,64}$';
 export const ROLE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+export const TEAM_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+export const NAME_PATTERN = '^[a-z][a-z0-9_]{0,63}$';
 export const PERMISSION_PATTERN = '^(\\*|[a-z*][a-z0-9_*]{0,63}:[a-z*][a-z0-9_*]{0,63})$';
 
 const email = { type: 'string', format: 'email', maxLength: 254 } as const;
@@ -22,6 +24,14 @@ const grant = {
   },
 } as const;
 
+const scopes = {
+  type: 'object',
+  maxProperties: 32,
+  propertyNames: { pattern: NAME_PATTERN },
+  additionalProperties: { type: 'array', maxItems: 256, items: { type: 'string', minLength: 1, maxLength: 256 } },
+  description: 'Per scope dimension, the tag values the role may see; empty or missing = unrestricted.',
+} as const;
+
 export const schemas = {
   CreateAccountRequest: {
     type: 'object',
@@ -31,6 +41,8 @@ export const schemas = {
       id: { type: 'string', pattern: ID_PATTERN, description: 'Account id: lower-case letters, digits and dashes.' },
       preset: { type: 'string', enum: ['fireworks'], description: 'The access model the account starts with.' },
       admins: { type: 'array', maxItems: 100, items: email, default: [], description: 'Seed admins: active members with the admin role.' },
+      defaultRole: { ...role, description: "Overrides the preset's role for new members." },
+      defaultTeam: { type: 'string', pattern: TEAM_PATTERN, description: 'Team new members join; created with the account.' },
     },
   },
   InviteUserRequest: {
@@ -61,6 +73,63 @@ export const schemas = {
       name: { type: 'string', maxLength: 128 },
       expiresAt: { type: 'string', format: 'date-time' },
       restriction: { type: 'array', minItems: 1, maxItems: 200, items: grant, description: 'A restricted key may do only these (and what its owner may).' },
+    },
+  },
+  CreateRoleRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'grants'],
+    properties: {
+      name: role,
+      description: { type: 'string', maxLength: 512, default: '' },
+      grants: { type: 'array', maxItems: 500, items: grant },
+      scopes: { ...scopes, default: {} },
+    },
+  },
+  UpdateRoleRequest: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      description: { type: 'string', maxLength: 512 },
+      grants: { type: 'array', maxItems: 500, items: grant },
+      scopes,
+    },
+  },
+  ExtendCatalogRequest: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      resourceTypes: {
+        type: 'object',
+        maxProperties: 100,
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', pattern: NAME_PATTERN } },
+        default: {},
+      },
+      scopeDimensions: {
+        type: 'object',
+        maxProperties: 32,
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { type: 'array', maxItems: 100, items: { type: 'string', pattern: NAME_PATTERN } },
+        default: {},
+      },
+    },
+  },
+  CreateTeamRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: { name: { type: 'string', pattern: TEAM_PATTERN } },
+  },
+  ChangeDefaultsRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['defaultRole'],
+    properties: {
+      defaultRole: role,
+      defaultTeam: { anyOf: [{ type: 'string', pattern: TEAM_PATTERN }, { type: 'null' }] },
     },
   },
   CheckRequest: {

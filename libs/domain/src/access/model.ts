@@ -50,9 +50,20 @@ export type Operation =
   | 'roles.manage'
   | 'teams.read'
   | 'teams.manage'
+  | 'catalog.manage'
   | 'resources.manage'
   | 'audit.read'
   | 'account.delete';
+
+/**
+ * Adaptive's rule: global operations (creating roles and teams, moving users between
+ * teams, changing the role of a user outside one's own teams) need membership in this
+ * team AND one of these roles, on top of the operation's permission.
+ */
+export interface AdminTeamRule {
+  team: string;
+  roles: string[];
+}
 
 /** The full model an account is created with: a snapshot, so later preset edits never rewrite history. */
 export interface AccessModel {
@@ -60,8 +71,13 @@ export interface AccessModel {
   catalog: Catalog;
   roles: RoleDefinition[];
   defaultRole: string;
+  /** Team new members join (Adaptive's default team), if any. */
+  defaultTeam?: string;
+  /** Teams every account of this preset starts with. */
+  teams: string[];
   /** Roles whose holders count as admins for the last-admin rule. */
   adminRoles: string[];
+  adminTeam?: AdminTeamRule;
   operations: Partial<Record<Operation, string>>;
 }
 

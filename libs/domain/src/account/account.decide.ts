@@ -1,5 +1,5 @@
 import { assertNoEscalation, authorize } from '../access/authorize';
-import { principalKey } from '../access/model';
+import { AccessScopes, Catalog, CONDITIONS, Grant, isKnownPermission, principalKey, RoleDefinition } from '../access/model';
 import { DomainError, errors } from '../errors';
 import { isPresetName, presetModel } from '../presets/presets';
 import { constantTimeEqual } from '../secrets';
@@ -26,6 +26,7 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
         requireRole(account, role);
         assertNoEscalation(account, ctx.actor, role);
       }
+      const teams = account.model.defaultTeam && account.teams.has(account.model.defaultTeam) ? [account.model.defaultTeam] : [];
       return [
         {
           type: 'UserInvited',
@@ -34,13 +35,15 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
             userId: command.userId,
             email: command.email,
             roles,
+            ...(teams.length > 0 ? { teams } : {}),
             invitation: { ...command.invitation, expiresAt: command.invitation.expiresAt.toISOString() },
           },
         },
       ];
     }
     case 'AcceptInvitation': {
-      const member = [...account.members.values()].find((m) => m.invitation?.id === command.invitationId);
+      const key = account.invitations.get(command.invitationId);
+      const member = key ? account.members.get(key) : undefined;
       if (!member?.invitation || !constantTimeEqual(member.invitation.secretHash, command.secretHash)) {
         throw new DomainError('INVITATION.INVALID', 'validation', 'the invitation token is not valid for this account');
       }
@@ -51,7 +54,7 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
     }
     case 'AssignRole': {
       const member = requireMember(account, command.userId);
-      authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now);
+      authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now, { target: member });
       requireRole(account, command.role);
       assertNoEscalation(account, ctx.actor, command.role);
       if (member.roles.includes(command.role)) return [];
@@ -59,7 +62,7 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
     }
     case 'UnassignRole': {
       const member = requireMember(account, command.userId);
-      authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now);
+      authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now, { target: member });
       requireRole(account, command.role);
       // Taking a role away is as powerful as giving it: the same no-escalation rule applies.
       assertNoEscalation(account, ctx.actor, command.role);
@@ -72,9 +75,104 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
     }
     case 'RemoveUser': {
       const member = requireMember(account, command.userId);
-      authorize(account, ctx.actor, 'members.remove', { id: command.userId }, ctx.now);
+      authorize(account, ctx.actor, 'members.remove', { id: command.userId }, ctx.now, { target: member });
       assertNotLastAdmin(account, member);
       return [{ type: 'UserRemoved', data: { accountId: account.id, userId: member.id } }];
+    }
+    case 'CreateRole': {
+      authorize(account, ctx.actor, 'roles.manage', undefined, ctx.now);
+      if (account.roles.has(command.name)) throw errors.conflict('ROLE.ALREADY_EXISTS', `role "${command.name}" already exists`, { role: command.name });
+      const role: RoleDefinition = {
+        name: command.name,
+        description: command.description,
+        builtIn: false,
+        grants: validGrants(account.model.catalog, command.grants),
+        scopes: validScopes(account.model.catalog, command.scopes),
+      };
+      assertNoEscalation(account, ctx.actor, role);
+      return [{ type: 'RoleCreated', data: { accountId: account.id, role } }];
+    }
+    case 'UpdateRole': {
+      authorize(account, ctx.actor, 'roles.manage', undefined, ctx.now);
+      const current = requireCustomRole(account, command.name);
+      const role: RoleDefinition = {
+        ...current,
+        description: command.description ?? current.description,
+        grants: command.grants ? validGrants(account.model.catalog, command.grants) : current.grants,
+        scopes: command.scopes ? validScopes(account.model.catalog, command.scopes) : current.scopes,
+      };
+      assertNoEscalation(account, ctx.actor, role);
+      if (JSON.stringify(role) === JSON.stringify(current)) return [];
+      return [{ type: 'RoleUpdated', data: { accountId: account.id, role } }];
+    }
+    case 'DeleteRole': {
+      authorize(account, ctx.actor, 'roles.manage', undefined, ctx.now);
+      requireCustomRole(account, command.name);
+      if (command.name === account.model.defaultRole) {
+        throw errors.conflict('ROLE.IN_USE', `role "${command.name}" is the account's default role`, { role: command.name });
+      }
+      // Refused rather than cascaded: silently stripping a role from members is a change nobody asked for.
+      const holders = [...account.members.values()].filter((m) => m.status !== 'removed' && m.roles.includes(command.name)).length;
+      if (holders > 0) {
+        throw errors.conflict('ROLE.IN_USE', `role "${command.name}" is held by ${holders} member(s): unassign it first`, {
+          role: command.name,
+          holders,
+        });
+      }
+      return [{ type: 'RoleDeleted', data: { accountId: account.id, name: command.name } }];
+    }
+    case 'ExtendCatalog': {
+      authorize(account, ctx.actor, 'catalog.manage', undefined, ctx.now);
+      const { added, catalog } = extendCatalog(account.model.catalog, command);
+      if (Object.keys(added.resourceTypes).length === 0 && Object.keys(added.scopeDimensions).length === 0) return [];
+      return [{ type: 'CatalogExtended', data: { accountId: account.id, added, catalog } }];
+    }
+    case 'CreateTeam': {
+      authorize(account, ctx.actor, 'teams.manage', undefined, ctx.now);
+      if (account.teams.has(command.team)) throw errors.conflict('TEAM.ALREADY_EXISTS', `team "${command.team}" already exists`, { team: command.team });
+      return [{ type: 'TeamCreated', data: { accountId: account.id, team: command.team } }];
+    }
+    case 'DeleteTeam': {
+      authorize(account, ctx.actor, 'teams.manage', undefined, ctx.now);
+      requireTeam(account, command.team);
+      if (command.team === account.model.adminTeam?.team || command.team === account.model.defaultTeam) {
+        throw errors.conflict('TEAM.PROTECTED', `team "${command.team}" is the account's admin or default team`, { team: command.team });
+      }
+      const members = [...account.members.values()].filter((m) => m.status !== 'removed' && m.teams.includes(command.team)).length;
+      if (members > 0) {
+        throw errors.conflict('TEAM.NOT_EMPTY', `team "${command.team}" has ${members} member(s): remove them first`, { team: command.team, members });
+      }
+      return [{ type: 'TeamDeleted', data: { accountId: account.id, team: command.team } }];
+    }
+    case 'AddTeamMember':
+    case 'RemoveTeamMember': {
+      const member = requireMember(account, command.userId);
+      requireTeam(account, command.team);
+      authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now, { target: member, team: command.team });
+      const adding = command.type === 'AddTeamMember';
+      if (member.teams.includes(command.team) === adding) return [];
+      const principal = { type: member.type, id: member.id };
+      if (!adding && command.team === account.model.adminTeam?.team && isGlobalRoleHolder(account, member)) {
+        assertNotLastAdmin(account, member);
+      }
+      return [
+        adding
+          ? { type: 'TeamMemberAdded', data: { accountId: account.id, team: command.team, principal } }
+          : { type: 'TeamMemberRemoved', data: { accountId: account.id, team: command.team, principal } },
+      ];
+    }
+    case 'ChangeAccountDefaults': {
+      authorize(account, ctx.actor, 'roles.manage', undefined, ctx.now);
+      requireRole(account, command.defaultRole);
+      if (command.defaultTeam) requireTeam(account, command.defaultTeam);
+      const defaultTeam = command.defaultTeam === undefined ? account.model.defaultTeam : (command.defaultTeam ?? undefined);
+      if (command.defaultRole === account.model.defaultRole && defaultTeam === account.model.defaultTeam) return [];
+      return [
+        {
+          type: 'AccountDefaultsChanged',
+          data: { accountId: account.id, defaultRole: command.defaultRole, ...(defaultTeam !== undefined ? { defaultTeam } : {}) },
+        },
+      ];
     }
     default:
       return assertNever(command);
@@ -87,8 +185,22 @@ function createAccount(command: Extract<AccountCommand, { type: 'CreateAccount' 
   if (!isPresetName(command.preset)) {
     throw errors.validation('ACCOUNT.UNKNOWN_PRESET', `unknown preset "${command.preset}"`, { preset: command.preset });
   }
-  const model = presetModel(command.preset);
-  const adminRole = model.adminRoles[0];
+  const preset = presetModel(command.preset);
+  const model = { ...preset, teams: [...preset.teams] };
+  if (command.defaultRole !== undefined) {
+    if (!model.roles.some((r) => r.name === command.defaultRole)) {
+      throw errors.validation('ROLE.NOT_FOUND', `role "${command.defaultRole}" does not exist in preset ${command.preset}`, { role: command.defaultRole });
+    }
+    model.defaultRole = command.defaultRole;
+  }
+  if (command.defaultTeam !== undefined) {
+    // A default team named at creation is created with the account.
+    if (!model.teams.includes(command.defaultTeam)) model.teams.push(command.defaultTeam);
+    model.defaultTeam = command.defaultTeam;
+  }
+  const adminRole = model.adminTeam?.roles[0] ?? model.adminRoles[0];
+  // Seed admins must be able to do global operations: under an admin-team rule they join that team.
+  const adminTeams = [...new Set([model.adminTeam?.team, model.defaultTeam].filter((t): t is string => t !== undefined))];
   const seen = new Set<string>();
   const events: AccountEvent[] = [{ type: 'AccountCreated', data: { accountId: command.accountId, model } }];
   for (const admin of command.admins) {
@@ -97,7 +209,14 @@ function createAccount(command: Extract<AccountCommand, { type: 'CreateAccount' 
     seen.add(email);
     events.push({
       type: 'UserAdded',
-      data: { accountId: command.accountId, userId: admin.userId, email: admin.email, roles: [adminRole], reason: 'seed_admin' },
+      data: {
+        accountId: command.accountId,
+        userId: admin.userId,
+        email: admin.email,
+        roles: [adminRole],
+        ...(adminTeams.length > 0 ? { teams: adminTeams } : {}),
+        reason: 'seed_admin',
+      },
     });
   }
   return events;
@@ -121,13 +240,96 @@ function requireRole(account: Active, role: string): void {
   if (!account.roles.has(role)) throw errors.validation('ROLE.NOT_FOUND', `role "${role}" does not exist in this account`, { role });
 }
 
-/** The last active admin cannot be removed, demoted or deactivated: the account would be unmanageable. */
+/**
+ * The last active admin cannot be removed, demoted or deactivated: the account would be
+ * unmanageable. Under an admin-team rule, an admin counts only inside that team.
+ */
 function assertNotLastAdmin(account: Active, member: Member): void {
-  if (!isActiveAdmin(account, member)) return;
+  if (!countsAsAdmin(account, member)) return;
   for (const other of account.members.values()) {
-    if (other !== member && isActiveAdmin(account, other)) return;
+    if (other !== member && countsAsAdmin(account, other)) return;
   }
   throw errors.conflict('ADMIN.LAST_ADMIN', 'this is the last active admin of the account: make another admin first');
+}
+
+function countsAsAdmin(account: Active, m: Member): boolean {
+  const rule = account.model.adminTeam;
+  if (rule) return m.status === 'active' && m.teams.includes(rule.team) && m.roles.some((r) => rule.roles.includes(r));
+  return isActiveAdmin(account, m);
+}
+
+function isGlobalRoleHolder(account: Active, m: Member): boolean {
+  return m.roles.some((r) => account.model.adminTeam?.roles.includes(r));
+}
+
+function requireCustomRole(account: Active, name: string): RoleDefinition {
+  const role = account.roles.get(name);
+  if (!role) throw errors.notFound('ROLE.NOT_FOUND', `role "${name}" does not exist in this account`, { role: name });
+  if (role.builtIn) throw errors.conflict('ROLE.BUILT_IN', `role "${name}" is built in: it cannot be changed or deleted`, { role: name });
+  return role;
+}
+
+function requireTeam(account: Active, team: string): void {
+  if (!account.teams.has(team)) throw errors.notFound('TEAM.NOT_FOUND', `team "${team}" does not exist in this account`, { team });
+}
+
+function validGrants(catalog: Catalog, grants: Grant[]): Grant[] {
+  const seen = new Set<string>();
+  const out: Grant[] = [];
+  for (const g of grants) {
+    if (!CONDITIONS.includes(g.condition)) {
+      throw errors.validation('GRANT.UNKNOWN_CONDITION', `unknown condition "${g.condition}" (any, own or team)`, { condition: g.condition });
+    }
+    if (!isKnownPermission(catalog, g.permission)) {
+      throw errors.validation('PERMISSION.UNKNOWN', `unknown permission "${g.permission}": not in the account's catalog`, {
+        permission: g.permission,
+      });
+    }
+    const key = `${g.permission} ${g.condition}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push({ permission: g.permission, condition: g.condition });
+    }
+  }
+  return out;
+}
+
+function validScopes(catalog: Catalog, scopes: AccessScopes): AccessScopes {
+  const out: AccessScopes = {};
+  for (const [dimension, values] of Object.entries(scopes)) {
+    if (!catalog.scopeDimensions[dimension]) {
+      throw errors.validation('SCOPE.UNKNOWN_DIMENSION', `unknown scope dimension "${dimension}"`, { dimension });
+    }
+    if (values.length > 0) out[dimension] = [...new Set(values)];
+  }
+  return out;
+}
+
+function extendCatalog(catalog: Catalog, command: { resourceTypes: Catalog['resourceTypes']; scopeDimensions: Catalog['scopeDimensions'] }) {
+  const added: Catalog = { resourceTypes: {}, scopeDimensions: {} };
+  const next: Catalog = { resourceTypes: { ...catalog.resourceTypes }, scopeDimensions: { ...catalog.scopeDimensions } };
+  for (const [type, actions] of Object.entries(command.resourceTypes)) {
+    const existing = next.resourceTypes[type] ?? [];
+    const fresh = [...new Set(actions)].filter((a) => !existing.includes(a));
+    if (fresh.length > 0) {
+      added.resourceTypes[type] = fresh;
+      next.resourceTypes[type] = [...existing, ...fresh];
+    }
+  }
+  for (const [dimension, types] of Object.entries(command.scopeDimensions)) {
+    for (const t of types) {
+      if (!next.resourceTypes[t]) {
+        throw errors.validation('CATALOG.UNKNOWN_TYPE', `scope dimension ${dimension} names unknown resource type "${t}"`, { type: t });
+      }
+    }
+    const existing = next.scopeDimensions[dimension] ?? [];
+    const fresh = [...new Set(types)].filter((t) => !existing.includes(t));
+    if (fresh.length > 0 || !next.scopeDimensions[dimension]) {
+      added.scopeDimensions[dimension] = fresh;
+      next.scopeDimensions[dimension] = [...existing, ...fresh];
+    }
+  }
+  return { added, catalog: next };
 }
 
 function dedupe(values: string[]): string[] {

@@ -1,4 +1,4 @@
-import { AccessModel, PrincipalRef } from '../access/model';
+import { AccessModel, Catalog, PrincipalRef, RoleDefinition } from '../access/model';
 
 /**
  * Events of the `account-<id>` stream: membership, roles and (later) teams.
@@ -13,7 +13,7 @@ export interface AccountCreated {
 /** A user became a member without an invitation: seed admins named at creation. */
 export interface UserAdded {
   type: 'UserAdded';
-  data: { accountId: string; userId: string; email: string; roles: string[]; reason: 'seed_admin' };
+  data: { accountId: string; userId: string; email: string; roles: string[]; teams?: string[]; reason: 'seed_admin' };
 }
 
 export interface UserInvited {
@@ -23,6 +23,7 @@ export interface UserInvited {
     userId: string;
     email: string;
     roles: string[];
+    teams?: string[];
     /** Only the SHA-256 of the invitation token's secret: the token itself is shown once. */
     invitation: { id: string; secretHash: string; expiresAt: string };
   };
@@ -48,16 +49,71 @@ export interface UserRemoved {
   data: { accountId: string; userId: string };
 }
 
-export type AccountEvent = AccountCreated | UserAdded | UserInvited | InvitationAccepted | RoleAssigned | RoleUnassigned | UserRemoved;
+/** A custom role. Built-in roles come with AccountCreated and never change. */
+export interface RoleCreated {
+  type: 'RoleCreated';
+  data: { accountId: string; role: RoleDefinition };
+}
 
-export const ACCOUNT_EVENT_TYPES: readonly AccountEvent['type'][] = [
-  'AccountCreated',
-  'UserAdded',
-  'UserInvited',
-  'InvitationAccepted',
-  'RoleAssigned',
-  'RoleUnassigned',
-  'UserRemoved',
-];
+/** Carries the whole new definition, so the projection needs no earlier state. */
+export interface RoleUpdated {
+  type: 'RoleUpdated';
+  data: { accountId: string; role: RoleDefinition };
+}
+
+export interface RoleDeleted {
+  type: 'RoleDeleted';
+  data: { accountId: string; name: string };
+}
+
+/** New resource types, actions or scope dimensions; `catalog` is the whole catalog after the change. */
+export interface CatalogExtended {
+  type: 'CatalogExtended';
+  data: { accountId: string; added: Catalog; catalog: Catalog };
+}
+
+export interface TeamCreated {
+  type: 'TeamCreated';
+  data: { accountId: string; team: string };
+}
+
+export interface TeamDeleted {
+  type: 'TeamDeleted';
+  data: { accountId: string; team: string };
+}
+
+export interface TeamMemberAdded {
+  type: 'TeamMemberAdded';
+  data: { accountId: string; team: string; principal: PrincipalRef };
+}
+
+export interface TeamMemberRemoved {
+  type: 'TeamMemberRemoved';
+  data: { accountId: string; team: string; principal: PrincipalRef };
+}
+
+/** Adaptive: the role and team new members get, changeable by an admin later. */
+export interface AccountDefaultsChanged {
+  type: 'AccountDefaultsChanged';
+  data: { accountId: string; defaultRole: string; defaultTeam?: string };
+}
+
+export type AccountEvent =
+  | AccountCreated
+  | UserAdded
+  | UserInvited
+  | InvitationAccepted
+  | RoleAssigned
+  | RoleUnassigned
+  | UserRemoved
+  | RoleCreated
+  | RoleUpdated
+  | RoleDeleted
+  | CatalogExtended
+  | TeamCreated
+  | TeamDeleted
+  | TeamMemberAdded
+  | TeamMemberRemoved
+  | AccountDefaultsChanged;
 
 export const accountStream = (accountId: string): string => `account-${accountId}`;

@@ -22,6 +22,9 @@ export interface ExistingAccount {
   members: Map<string, Member>;
   /** Lower-cased email → user id, for members not removed. */
   emails: Map<string, string>;
+  teams: Set<string>;
+  /** Open invitation id → principal key. */
+  invitations: Map<string, string>;
 }
 
 /** Tagged by status so that a command on a missing or deleted account is a compile-checked case. */
@@ -44,6 +47,8 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
       compiledRoles: new Map(model.roles.map((r) => [r.name, compileRole(r)])),
       members: new Map(),
       emails: new Map(),
+      teams: new Set(model.teams ?? []),
+      invitations: new Map(),
     };
   }
   if (state.status === 'none') return state; // events before creation cannot exist; ignore defensively
@@ -59,10 +64,11 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         email,
         status: event.type === 'UserAdded' ? 'active' : 'invited',
         roles: [...roles],
-        teams: [],
+        teams: [...(event.data.teams ?? [])],
         invitation: event.type === 'UserInvited' ? event.data.invitation : undefined,
       });
       state.emails.set(email.toLowerCase(), userId);
+      if (event.type === 'UserInvited') state.invitations.set(event.data.invitation.id, key);
       return state;
     }
     case 'InvitationAccepted': {
@@ -71,6 +77,7 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         m.status = 'active';
         m.invitation = undefined;
       }
+      state.invitations.delete(event.data.invitationId);
       return state;
     }
     case 'RoleAssigned': {
@@ -90,7 +97,43 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         m.roles = [];
         m.teams = [];
         if (m.email) state.emails.delete(m.email.toLowerCase());
+        if (m.invitation) state.invitations.delete(m.invitation.id);
+        m.invitation = undefined;
       }
+      return state;
+    }
+    case 'RoleCreated':
+    case 'RoleUpdated':
+      state.roles.set(event.data.role.name, event.data.role);
+      state.compiledRoles.set(event.data.role.name, compileRole(event.data.role));
+      return state;
+    case 'RoleDeleted':
+      state.roles.delete(event.data.name);
+      state.compiledRoles.delete(event.data.name);
+      return state;
+    case 'CatalogExtended':
+      state.model = { ...state.model, catalog: event.data.catalog };
+      return state;
+    case 'TeamCreated':
+      state.teams.add(event.data.team);
+      return state;
+    case 'TeamDeleted':
+      state.teams.delete(event.data.team);
+      return state;
+    case 'TeamMemberAdded': {
+      const m = state.members.get(principalKey(event.data.principal));
+      if (m && !m.teams.includes(event.data.team)) m.teams.push(event.data.team);
+      return state;
+    }
+    case 'TeamMemberRemoved': {
+      const m = state.members.get(principalKey(event.data.principal));
+      if (m) m.teams = m.teams.filter((t) => t !== event.data.team);
+      return state;
+    }
+    case 'AccountDefaultsChanged': {
+      const { defaultRole, defaultTeam } = event.data;
+      const { defaultTeam: _previous, ...rest } = state.model;
+      state.model = { ...rest, defaultRole, ...(defaultTeam !== undefined ? { defaultTeam } : {}) };
       return state;
     }
     default:

@@ -12,6 +12,9 @@ export interface PresetFile {
   description: string;
   defaultRole: string;
   adminRoles: string[];
+  defaultTeam?: string;
+  teams?: string[];
+  adminTeam?: { team: string; roles: string[] };
   catalog: { resourceTypes: Record<string, string[]>; scopeDimensions: Record<string, string[]> };
   operations: Partial<Record<Operation, string>>;
   roles: { name: string; description: string; grants: { permission: string; condition: string }[]; scopes?: Record<string, string[]> }[];
@@ -55,8 +58,22 @@ export function toModel(file: PresetFile): AccessModel {
     scopes: r.scopes ?? {},
   }));
   const names = new Set(roles.map((r) => r.name));
-  for (const role of [file.defaultRole, ...file.adminRoles]) {
+  for (const role of [file.defaultRole, ...file.adminRoles, ...(file.adminTeam?.roles ?? [])]) {
     if (!names.has(role)) throw new Error(`preset ${file.name}: role ${role} is not defined`);
+  }
+  const teams = file.teams ?? [];
+  for (const team of [file.defaultTeam, file.adminTeam?.team]) {
+    if (team !== undefined && !teams.includes(team)) throw new Error(`preset ${file.name}: team ${team} is not in teams`);
+  }
+  for (const [dimension, types] of Object.entries(catalog.scopeDimensions)) {
+    for (const t of types) {
+      if (!catalog.resourceTypes[t]) throw new Error(`preset ${file.name}: scope dimension ${dimension} names unknown type ${t}`);
+    }
+  }
+  for (const r of roles) {
+    for (const dimension of Object.keys(r.scopes)) {
+      if (!catalog.scopeDimensions[dimension]) throw new Error(`preset ${file.name}: role ${r.name}: unknown scope dimension ${dimension}`);
+    }
   }
   for (const [op, permission] of Object.entries(file.operations)) {
     if (permission && !isKnownPermission(catalog, permission)) {
@@ -68,7 +85,10 @@ export function toModel(file: PresetFile): AccessModel {
     catalog,
     roles,
     defaultRole: file.defaultRole,
+    ...(file.defaultTeam ? { defaultTeam: file.defaultTeam } : {}),
+    teams: [...teams],
     adminRoles: [...file.adminRoles],
+    ...(file.adminTeam ? { adminTeam: { team: file.adminTeam.team, roles: [...file.adminTeam.roles] } } : {}),
     operations: { ...file.operations },
   };
 }
