@@ -39,7 +39,7 @@ export const schemas = {
     required: ['id', 'preset'],
     properties: {
       id: { type: 'string', pattern: ID_PATTERN, description: 'Account id: lower-case letters, digits and dashes.' },
-      preset: { type: 'string', enum: ['fireworks'], description: 'The access model the account starts with.' },
+      preset: { type: 'string', enum: ['fireworks', 'predibase', 'firefly', 'adaptive', 'custom'], description: 'The access model the account starts with.' },
       admins: { type: 'array', maxItems: 100, items: email, default: [], description: 'Seed admins: active members with the admin role.' },
       defaultRole: { ...role, description: "Overrides the preset's role for new members." },
       defaultTeam: { type: 'string', pattern: TEAM_PATTERN, description: 'Team new members join; created with the account.' },

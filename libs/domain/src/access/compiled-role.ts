@@ -19,7 +19,8 @@ export function compileRole(role: Pick<RoleDefinition, 'name' | 'grants' | 'scop
 export function indexGrants(grants: Grant[]): Record<string, Condition[]> {
   const index: Record<string, Condition[]> = {};
   for (const g of grants) {
-    const list = (index[g.permission] ??= []);
+    // `*:*` and `*` mean the same; the evaluator looks up only `*`.
+    const list = (index[g.permission === '*:*' ? '*' : g.permission] ??= []);
     if (!list.includes(g.condition)) list.push(g.condition);
   }
   return index;

@@ -1,5 +1,9 @@
 import { AccessModel, Condition, CONDITIONS, Grant, isKnownPermission, Operation, RoleDefinition } from '../access/model';
+import adaptive from './adaptive.preset.json';
+import custom from './custom.preset.json';
+import firefly from './firefly.preset.json';
 import fireworks from './fireworks.preset.json';
+import predibase from './predibase.preset.json';
 
 /**
  * Presets are data files: built-in roles, grants, catalog and the names of Gatehouse's
@@ -21,10 +25,10 @@ export interface PresetFile {
   choices: string[];
 }
 
-export const PRESET_NAMES = ['fireworks'] as const;
+export const PRESET_NAMES = ['fireworks', 'predibase', 'firefly', 'adaptive', 'custom'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
-const FILES: Record<PresetName, PresetFile> = { fireworks };
+const FILES: Record<PresetName, PresetFile> = { fireworks, predibase, firefly, adaptive, custom };
 
 export function isPresetName(name: string): name is PresetName {
   return (PRESET_NAMES as readonly string[]).includes(name);

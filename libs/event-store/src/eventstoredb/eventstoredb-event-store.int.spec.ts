@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import { EventStoreUnavailableError, NewEvent } from '../event-store.port';
 import { describeEventStoreContract } from '../testing/event-store.contract';
+import { startFakeEventStoreDb } from '../testing/fake-eventstoredb-server';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 
 const CONNECTION_ENV = 'EVENTSTORE_CONNECTION_STRING';
@@ -26,6 +27,21 @@ if (connectionString) {
     });
   });
 }
+
+// Always runs: the adapter and the real client against an in-process stand-in for the
+// server's gRPC API (see fake-eventstoredb-server.ts for what it does and does not show).
+describeEventStoreContract('EventStoreDbEventStore via a fake gRPC server', async () => {
+  const fake = await startFakeEventStoreDb();
+  const store = new EventStoreDbEventStore({ connectionString: fake.connectionString });
+  return {
+    store,
+    isolated: true,
+    cleanup: async () => {
+      await store.close();
+      await fake.stop();
+    },
+  };
+});
 
 describe('EventStoreDbEventStore against a server that accepts connections but never answers', () => {
   let server: Server;
