@@ -17,8 +17,11 @@ const common = {
   moduleNameMapper: { '^@gatehouse/(.*)$': '<rootDir>/libs/$1/src' },
   testEnvironment: 'node',
 };
+// Measurements written as jest suites (*.bench.spec.ts) run only when asked: GATEHOUSE_BENCH=1 npx jest --selectProjects bench
+const bench = process.env.GATEHOUSE_BENCH === '1' ? [{ ...common, displayName: 'bench', testMatch: ['<rootDir>/libs/**/*.bench.spec.ts'], globalSetup: '<rootDir>/test/support/global-setup.ts', globalTeardown: '<rootDir>/test/support/global-teardown.ts' }] : [];
 module.exports = {
   projects: [
+    ...bench,
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'] },
     {
       ...common,

@@ -6,7 +6,9 @@ import { ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
  * rows about managing users and keys also through the management API itself, which
  * Gatehouse guards with the same roles.
  */
-describe.each(['fireworks'])('preset %s over HTTP', (preset) => {
+// Adaptive's table checks a principal in a team (principalTeams); members cannot be put
+// in teams over HTTP until the teams endpoints exist, so its HTTP run is added with them.
+describe.each(['fireworks', 'predibase', 'firefly'])('preset %s over HTTP', (preset) => {
   const table = loadTable(preset);
   let gh: TestGatehouse;
   const users: Record<string, { id: string; key: string; keyId: string }> = {};

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { compileRole } from './compiled-role';
-import { evaluate, PrincipalRecord, ResourceAttributes, SubjectView } from './evaluator';
+import { evaluate, indexSubjectGrants, PrincipalRecord, ResourceAttributes, SubjectView } from './evaluator';
 import { Condition, Grant, RoleDefinition } from './model';
 
 /**
@@ -82,6 +82,8 @@ describe('evaluator ≡ naive reference (fast-check)', () => {
             ...(restriction ? { key: { id: 'k', status: 'active' as const, restriction: compileRole({ name: 'k', grants: restriction, scopes: {} }).grants } } : {}),
           };
           const decision = evaluate(view, { action, resource: res }, 0);
+          // The merged-index path (in-process cache) answers exactly like the per-role path (Redis).
+          expect(evaluate({ ...view, index: indexSubjectGrants(principal, view.roles) }, { action, resource: res }, 0)).toEqual(decision);
           const expected = reference(defs, principal, action, res, restriction);
           if (decision.allowed !== expected) {
             throw new Error(`evaluator ${decision.allowed} (${decision.reason}) ≠ reference ${expected}`);

@@ -32,11 +32,20 @@ export interface KeyRecord {
   restriction?: Record<string, Condition[]>;
 }
 
+/**
+ * The grants of all the roles one principal holds, merged by pattern: a check then costs
+ * four map lookups whatever the number of roles. Built once per principal and role
+ * change by the in-process cache (see `indexSubjectGrants`).
+ */
+export type GrantIndex = Map<string, { role: CompiledRole; condition: Condition }[]>;
+
 export interface SubjectView {
   account: AccountRecord | null;
   principal: PrincipalRecord | null;
   /** Definitions of (at least) the roles the principal holds. */
   roles: Record<string, CompiledRole | undefined>;
+  /** Optional precomputed merge of `roles` for this principal; must agree with them. */
+  index?: GrantIndex;
   /** Present when the subject was named by API key; null when that key is unknown. */
   key?: KeyRecord | null;
 }
@@ -135,15 +144,9 @@ export function evaluate(view: SubjectView, request: CheckRequest, nowMs: number
 
   // Most specific pattern first, so the explanation names the grant a reader expects.
   const patterns = [action, `${type}:*`, `*:${verb}`, '*'];
-  const granting: Match[] = [];
-  let conditionMiss: DenyReason | undefined;
-  for (const roleName of principal.roles) {
-    const role = view.roles[roleName];
-    if (!role) continue;
-    const match = firstMatch(role, patterns, principal, resource);
-    if (typeof match === 'string') conditionMiss ??= match;
-    else if (match) granting.push(match);
-  }
+  const { granting, conditionMiss } = view.index
+    ? grantingFromIndex(view.index, patterns, principal, resource)
+    : grantingFromRoles(view.roles, patterns, principal, resource);
   if (granting.length === 0) {
     if (conditionMiss === 'NOT_OWNER') return deny('NOT_OWNER', `${action} is granted only on resources the principal owns`);
     if (conditionMiss === 'NOT_IN_TEAM') return deny('NOT_IN_TEAM', `${action} is granted only on resources of the principal's teams`);
@@ -166,6 +169,70 @@ export function evaluate(view: SubjectView, request: CheckRequest, nowMs: number
   };
 }
 
+interface Granting {
+  /** One match per granting role; the first is the most specific grant (ties: role order). */
+  granting: Match[];
+  conditionMiss: 'NOT_OWNER' | 'NOT_IN_TEAM' | undefined;
+}
+
+function grantingFromRoles(
+  roles: SubjectView['roles'],
+  patterns: string[],
+  principal: PrincipalRecord,
+  resource: ResourceAttributes | undefined,
+): Granting {
+  const granting: Match[] = [];
+  let conditionMiss: Granting['conditionMiss'];
+  let best = 0;
+  for (const roleName of principal.roles) {
+    const role = roles[roleName];
+    if (!role) continue;
+    const match = firstMatch(role, patterns, principal, resource);
+    if (typeof match === 'string') conditionMiss = worseMiss(conditionMiss, match);
+    else if (match) {
+      granting.push(match);
+      if (patterns.indexOf(match.grant) < patterns.indexOf(granting[best].grant)) best = granting.length - 1;
+    }
+  }
+  if (best > 0) granting.unshift(granting.splice(best, 1)[0]);
+  return { granting, conditionMiss };
+}
+
+function grantingFromIndex(index: GrantIndex, patterns: string[], principal: PrincipalRecord, resource: ResourceAttributes | undefined): Granting {
+  const granting: Match[] = [];
+  let conditionMiss: Granting['conditionMiss'];
+  for (const pattern of patterns) {
+    const entries = index.get(pattern);
+    if (!entries) continue;
+    for (const { role, condition } of entries) {
+      if (granting.some((m) => m.role === role)) continue;
+      if (conditionHolds(condition, principal, resource)) granting.push({ role, grant: pattern, condition });
+      else conditionMiss = worseMiss(conditionMiss, condition === 'own' ? 'NOT_OWNER' : 'NOT_IN_TEAM');
+    }
+  }
+  return { granting, conditionMiss };
+}
+
+/** Reported when nothing grants: NOT_OWNER wins over NOT_IN_TEAM, whatever the order met. */
+function worseMiss(a: Granting['conditionMiss'], b: 'NOT_OWNER' | 'NOT_IN_TEAM'): Granting['conditionMiss'] {
+  return a === 'NOT_OWNER' ? a : b;
+}
+
+/** Merges the grants of the principal's roles by pattern, in role order (see GrantIndex). */
+export function indexSubjectGrants(principal: PrincipalRecord, roles: SubjectView['roles']): GrantIndex {
+  const index: GrantIndex = new Map();
+  for (const roleName of principal.roles) {
+    const role = roles[roleName];
+    if (!role) continue;
+    for (const pattern in role.grants) {
+      let list = index.get(pattern);
+      if (!list) index.set(pattern, (list = []));
+      for (const condition of role.grants[pattern]) list.push({ role, condition });
+    }
+  }
+  return index;
+}
+
 /** The role's best grant for the action; a deny reason when a grant exists but its condition fails. */
 function firstMatch(
   role: CompiledRole,
@@ -179,7 +246,7 @@ function firstMatch(
     if (!conditions) continue;
     for (const condition of conditions) {
       if (conditionHolds(condition, principal, resource)) return { role, grant: pattern, condition };
-      miss ??= condition === 'own' ? 'NOT_OWNER' : 'NOT_IN_TEAM';
+      miss = worseMiss(miss, condition === 'own' ? 'NOT_OWNER' : 'NOT_IN_TEAM');
     }
   }
   return miss;

@@ -4,7 +4,7 @@ import { presetModel } from '../presets/presets';
 import { loadTable, substitute } from '../presets/tables/tables';
 
 /** Every row of each seed's tables, run through the evaluator (the HTTP e2e suite runs the same files). */
-describe.each(['fireworks'] as const)('preset %s: the seed tables through the evaluator', (preset) => {
+describe.each(['fireworks', 'predibase', 'firefly', 'adaptive'] as const)('preset %s: the seed tables through the evaluator', (preset) => {
   const table = loadTable(preset);
   const model = presetModel(preset);
   const roles = Object.fromEntries(model.roles.map((r) => [r.name, compileRole(r)]));
@@ -15,7 +15,7 @@ describe.each(['fireworks'] as const)('preset %s: the seed tables through the ev
     for (const role of table.roles) {
       const expected = row.expect[role];
       it(`${table.seed} › ${row.table} › "${row.row}" › ${role} → ${expected ? 'allowed' : 'denied'}`, () => {
-        const principal: PrincipalRecord = { type: 'user', id: self, status: 'active', roles: [role], teams: [] };
+        const principal: PrincipalRecord = { type: 'user', id: self, status: 'active', roles: [role], teams: table.principalTeams ?? [] };
         const view: SubjectView = { account: { status: 'active', scopeDimensions: model.catalog.scopeDimensions }, principal, roles };
         for (const check of row.checks) {
           const decision = evaluate(view, substitute(check, { self, other }), 0);

@@ -144,7 +144,7 @@ export class EventStoreDbEventStore implements EventStore {
       const want = out.length === 0 ? options.maxCount + 1 : Math.max(options.maxCount - out.length + 1, SCAN_PAGE);
       const page = await this.collect('readAll', () => this.client.readAll({ fromPosition: from, maxCount: want, direction: FORWARDS }));
       for (const { event } of page) {
-        if (!event || isSystem(event)) continue;
+        if (!event || (floor !== null && event.position.commit <= floor) || isSystem(event)) continue;
         out.push(toRecorded(event));
         if (out.length === options.maxCount) break;
       }

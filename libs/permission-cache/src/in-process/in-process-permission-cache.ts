@@ -1,9 +1,11 @@
-import { AccountRecord, CompiledRole, PrincipalRecord, principalKey } from '@gatehouse/domain';
+import { AccountRecord, CompiledRole, GrantIndex, indexSubjectGrants, PrincipalRecord, principalKey } from '@gatehouse/domain';
 import { patchPrincipal } from '../apply-op';
 import { CachedKey, CachedSubject, CacheOp, PermissionCache, SubjectRef } from '../permission-cache.port';
 
 interface AccountEntry {
   record: AccountRecord;
+  /** Bumped by every role change, invalidating the memoized grant indexes. */
+  rolesVersion: number;
   roles: Map<string, CompiledRole>;
   principals: Map<string, PrincipalRecord>;
   keys: Map<string, CachedKey>;
@@ -17,6 +19,16 @@ export class InProcessPermissionCache implements PermissionCache {
   private accounts = new Map<string, AccountEntry>();
   private keyAccounts = new Map<string, string>();
   private position: bigint | null = null;
+  /**
+   * Grant indexes of recently checked principals (LRU). Valid while the principal's
+   * record object and its account's roles version are unchanged; records are replaced,
+   * never mutated, on every change.
+   */
+  private readonly indexes = new Map<
+    string,
+    { record: PrincipalRecord; rolesVersion: number; roles: Record<string, CompiledRole | undefined>; index: GrantIndex }
+  >();
+  private static readonly MAX_INDEXES = 10_000;
 
   async apply(position: bigint, ops: CacheOp[]): Promise<boolean> {
     return this.applySync(position, ops);
@@ -44,7 +56,6 @@ export class InProcessPermissionCache implements PermissionCache {
 
   subjectSync(account: string, subject: SubjectRef): CachedSubject {
     const entry = this.accounts.get(account);
-    const roles: Record<string, CompiledRole | undefined> = {};
     let key: CachedKey | null | undefined;
     let principalRef = 'principal' in subject ? principalKey(subject.principal) : undefined;
     if ('keyId' in subject) {
@@ -52,12 +63,26 @@ export class InProcessPermissionCache implements PermissionCache {
       principalRef = key ? principalKey(key.owner) : undefined;
     }
     const principal = (principalRef && entry?.principals.get(principalRef)) || null;
-    if (principal && entry) for (const r of principal.roles) roles[r] = entry.roles.get(r);
+    const { roles, index } = principal && entry ? this.rolesOf(account, entry, principal) : { roles: {}, index: undefined };
     return {
-      view: { account: entry?.record ?? null, principal, roles, ...(key !== undefined ? { key } : {}) },
+      view: { account: entry?.record ?? null, principal, roles, ...(index ? { index } : {}), ...(key !== undefined ? { key } : {}) },
       ...(key !== undefined ? { key } : {}),
       position: this.position,
     };
+  }
+
+  /** The principal's roles and their merged grant index, memoized (see `indexes`). */
+  private rolesOf(account: string, entry: AccountEntry, principal: PrincipalRecord) {
+    const memoKey = `${account}\u0000${principal.type}:${principal.id}`;
+    const memo = this.indexes.get(memoKey);
+    if (memo && memo.record === principal && memo.rolesVersion === entry.rolesVersion) return memo;
+    const roles: Record<string, CompiledRole | undefined> = {};
+    for (const r of principal.roles) roles[r] = entry.roles.get(r);
+    const fresh = { record: principal, rolesVersion: entry.rolesVersion, roles, index: indexSubjectGrants(principal, roles) };
+    this.indexes.delete(memoKey);
+    this.indexes.set(memoKey, fresh);
+    if (this.indexes.size > InProcessPermissionCache.MAX_INDEXES) this.indexes.delete(this.indexes.keys().next().value as string);
+    return fresh;
   }
 
   async accountOfKey(keyId: string): Promise<string | null> {
@@ -67,6 +92,7 @@ export class InProcessPermissionCache implements PermissionCache {
   async clear(): Promise<void> {
     this.accounts = new Map();
     this.keyAccounts = new Map();
+    this.indexes.clear();
     this.position = null;
   }
 
@@ -77,7 +103,7 @@ export class InProcessPermissionCache implements PermissionCache {
   private entry(account: string): AccountEntry {
     let e = this.accounts.get(account);
     if (!e) {
-      e = { record: { status: 'active', scopeDimensions: {} }, roles: new Map(), principals: new Map(), keys: new Map() };
+      e = { record: { status: 'active', scopeDimensions: {} }, rolesVersion: 0, roles: new Map(), principals: new Map(), keys: new Map() };
       this.accounts.set(account, e);
     }
     return e;
@@ -93,12 +119,18 @@ export class InProcessPermissionCache implements PermissionCache {
         e.record = { ...e.record, status: op.status };
         return;
       }
-      case 'role.put':
-        this.entry(op.account).roles.set(op.role.name, op.role);
+      case 'role.put': {
+        const e = this.entry(op.account);
+        e.roles.set(op.role.name, op.role);
+        e.rolesVersion++;
         return;
-      case 'role.delete':
-        this.entry(op.account).roles.delete(op.name);
+      }
+      case 'role.delete': {
+        const e = this.entry(op.account);
+        e.roles.delete(op.name);
+        e.rolesVersion++;
         return;
+      }
       case 'principal.put':
         this.entry(op.account).principals.set(principalKey(op.principal), op.principal);
         return;

@@ -1,5 +1,8 @@
 import { CheckRequest } from '../../access/evaluator';
+import adaptive from './adaptive.table.json';
+import firefly from './firefly.table.json';
 import fireworks from './fireworks.table.json';
+import predibase from './predibase.table.json';
 
 /**
  * The seeds' permission tables as data: each row names the seed's table and row text,
@@ -17,10 +20,17 @@ export interface SeedTable {
   seed: string;
   preset: string;
   roles: string[];
+  /** The teams the checked principal is in, for every row (Adaptive's team-owned resources); none when absent. */
+  principalTeams?: string[];
   rows: TableRow[];
 }
 
-const TABLES: Record<string, SeedTable> = { fireworks: fireworks as SeedTable };
+const TABLES: Record<string, SeedTable> = {
+  fireworks: fireworks as SeedTable,
+  predibase: predibase as SeedTable,
+  firefly: firefly as SeedTable,
+  adaptive: adaptive as SeedTable,
+};
 
 export function loadTable(preset: string): SeedTable {
   const t = TABLES[preset];

@@ -19,7 +19,7 @@ const STREAMS = 500;
 const READ_EVENTS = 100_000;
 const PAGE = 1_000;
 
-(enabled ? describe : describe.skip)('SqliteEventStore throughput (GATEHOUSE_BENCH=1)', () => {
+describe('SqliteEventStore throughput (GATEHOUSE_BENCH=1)', () => {
   let dir: string;
   let store: SqliteEventStore;
 

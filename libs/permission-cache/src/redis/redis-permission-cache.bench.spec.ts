@@ -95,7 +95,7 @@ async function readLatencies(cache: PermissionCache, subjects: [string, SubjectR
   return { p50: at(0.5), p99: at(0.99), max: micros[micros.length - 1].toFixed(1), allowed };
 }
 
-(url ? describe : describe.skip)('RedisPermissionCache benchmark', () => {
+describe('RedisPermissionCache benchmark', () => {
   jest.setTimeout(300_000);
 
   it('rebuilds from ~50,000 events and answers 10,000 reads', async () => {
