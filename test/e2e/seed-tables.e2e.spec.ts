@@ -6,9 +6,7 @@ import { ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
  * rows about managing users and keys also through the management API itself, which
  * Gatehouse guards with the same roles.
  */
-// Adaptive's table checks a principal in a team (principalTeams); members cannot be put
-// in teams over HTTP until the teams endpoints exist, so its HTTP run is added with them.
-describe.each(['fireworks', 'predibase', 'firefly'])('preset %s over HTTP', (preset) => {
+describe.each(['fireworks', 'predibase', 'firefly', 'adaptive'])('preset %s over HTTP', (preset) => {
   const table = loadTable(preset);
   let gh: TestGatehouse;
   const users: Record<string, { id: string; key: string; keyId: string }> = {};
@@ -18,6 +16,15 @@ describe.each(['fireworks', 'predibase', 'firefly'])('preset %s over HTTP', (pre
     const invited = await gh.http('POST', `/v1/accounts/${preset}-table/users`, { key: ROOT_KEY, body: { email, roles: [role] } });
     expect(invited.status).toBe(201);
     await gh.http('POST', `/v1/accounts/${preset}-table/invitations/accept`, { body: { token: invited.body.invitation.token } });
+    // The table's principal teams (Adaptive), joined through the teams endpoints; new members may start in a default team.
+    for (const team of invited.body.teams ?? []) {
+      if (!(table.principalTeams ?? []).includes(team)) {
+        expect((await gh.http('DELETE', `/v1/accounts/${preset}-table/teams/${team}/members/${invited.body.id}`, { key: ROOT_KEY })).status).toBe(200);
+      }
+    }
+    for (const team of table.principalTeams ?? []) {
+      expect((await gh.http('PUT', `/v1/accounts/${preset}-table/teams/${team}/members/${invited.body.id}`, { key: ROOT_KEY })).status).toBe(200);
+    }
     const key = await gh.http('POST', `/v1/accounts/${preset}-table/users/${invited.body.id}/api-keys`, { key: ROOT_KEY, body: {} });
     expect(key.status).toBe(201);
     return { id: invited.body.id as string, key: key.body.key as string, keyId: key.body.id as string };
@@ -27,6 +34,9 @@ describe.each(['fireworks', 'predibase', 'firefly'])('preset %s over HTTP', (pre
     gh = await startGatehouse();
     const acct = await gh.http('POST', '/v1/accounts', { key: ROOT_KEY, body: { id: `${preset}-table`, preset, admins: ['root-admin@t.test'] } });
     expect(acct.status).toBe(201);
+    for (const team of table.principalTeams ?? []) {
+      expect((await gh.http('POST', `/v1/accounts/${preset}-table/teams`, { key: ROOT_KEY, body: { name: team } })).status).toBe(201);
+    }
     for (const role of table.roles) users[role] = await member(`${role}@t.test`, role);
     other = await member('other@t.test', table.roles[0]);
   });

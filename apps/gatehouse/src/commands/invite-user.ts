@@ -21,6 +21,7 @@ export interface InviteUserResult {
   email: string;
   status: string;
   roles: string[];
+  teams: string[];
   /** The token is present only in the first response: it is stored as a hash. */
   invitation: { id: string; token?: string; expiresAt: string };
   revision: bigint;
@@ -55,6 +56,7 @@ export class InviteUserHandler implements ICommandHandler<InviteUserCommand, Inv
       email: invited.email,
       status: 'invited',
       roles: invited.roles,
+      teams: invited.teams ?? [],
       invitation: {
         id: invited.invitation.id,
         ...(result.replayed ? {} : { token: invitation.token }),
