@@ -17,6 +17,13 @@ import { Identities } from './commands/identities';
 import { InviteUserHandler } from './commands/invite-user';
 import { Config } from './config/config';
 import { AccessModelController } from './http/access-model.controller';
+import { IdentityController } from './http/identity.controller';
+import { KeyUsage } from './auth/key-usage';
+import { CreateInviteLinkHandler, JoinViaInviteLinkHandler } from './commands/invite-links';
+import { ProvisionUserHandler, RecordLoginHandler } from './commands/provision-user';
+import { SeedAdmins } from './commands/seed-admins';
+import { CreateServiceAccountHandler } from './commands/service-accounts';
+import { IdentityQueries } from './queries/identity.queries';
 import { AccountsController } from './http/accounts.controller';
 import { ApiKeysController } from './http/api-keys.controller';
 import { CheckController } from './http/check.controller';
@@ -45,6 +52,11 @@ const commandHandlers = [
   InviteUserHandler,
   AcceptInvitationHandler,
   ExecuteAccountCommandHandler,
+  ProvisionUserHandler,
+  RecordLoginHandler,
+  CreateInviteLinkHandler,
+  JoinViaInviteLinkHandler,
+  CreateServiceAccountHandler,
   CreateApiKeyHandler,
   RevokeApiKeyHandler,
 ];
@@ -69,12 +81,15 @@ export class AppModule {
       ProjectorService,
       CheckService,
       AccountQueries,
+      IdentityQueries,
+      KeyUsage,
+      SeedAdmins,
       ...commandHandlers,
     ];
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [AccountsController, MembersController, AccessModelController, ApiKeysController, CheckController, HealthController, DocsController],
+      controllers: [AccountsController, MembersController, AccessModelController, IdentityController, ApiKeysController, CheckController, HealthController, DocsController],
       providers,
     };
   }

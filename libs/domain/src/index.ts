@@ -14,4 +14,5 @@ export * from './account/account.state';
 export * from './account/account.decide';
 export * from './api-key/api-key';
 export * from './identity/identity';
+export * from './logins/logins';
 export * from './events';

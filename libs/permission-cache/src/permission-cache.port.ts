@@ -32,6 +32,8 @@ export type CacheOp =
       removeTeams?: string[];
     }
   | { op: 'key.put'; account: string; key: CachedKey }
+  /** The user→accounts index (Fireworks: a user switches between the accounts they belong to). */
+  | { op: 'membership.put'; account: string; userId: string; status: MemberStatus }
   | { op: 'key.patch'; account: string; keyId: string; status: CachedKey['status'] };
 
 export type SubjectRef = { principal: PrincipalRef } | { keyId: string };
@@ -57,6 +59,16 @@ export interface PermissionCache {
   subject(account: string, subject: SubjectRef): Promise<CachedSubject>;
   /** Which account holds a key (for credentials presented without an account in the path). */
   accountOfKey(keyId: string): Promise<string | null>;
+  /** Every key of the account, for listings (callers must not show `secretHash`). */
+  keys(account: string): Promise<CachedKey[]>;
+  /** The accounts a user is (or was) a member of, with the membership's status. */
+  accountsOfUser(userId: string): Promise<{ account: string; status: MemberStatus }[]>;
+  /**
+   * Last-used times of keys (epoch ms), written in batches by the API instances instead
+   * of one event per request. Best effort: not part of the event-sourced state.
+   */
+  recordKeyUse(account: string, uses: Record<string, number>): Promise<void>;
+  keyUses(account: string): Promise<Record<string, number>>;
   /** Drops every entry and the checkpoint, for a rebuild from position zero. */
   clear(): Promise<void>;
   /** Rejects when the cache cannot answer (used by /readyz). */

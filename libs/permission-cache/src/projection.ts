@@ -1,5 +1,5 @@
 import { RecordedEvent } from '@gatehouse/event-store';
-import { compileRole, GatehouseEvent, principalKey } from '@gatehouse/domain';
+import { compileRole, GatehouseEvent, MemberStatus, principalKey } from '@gatehouse/domain';
 import { CacheOp } from './permission-cache.port';
 
 /**
@@ -19,6 +19,7 @@ export function projectEvent(recorded: RecordedEvent): CacheOp[] {
     case 'UserAdded':
     case 'UserInvited':
       return [
+        membership(event.data.accountId, event.data.userId, event.type === 'UserAdded' ? 'active' : 'invited'),
         {
           op: 'principal.put',
           account: event.data.accountId,
@@ -28,11 +29,52 @@ export function projectEvent(recorded: RecordedEvent): CacheOp[] {
             status: event.type === 'UserAdded' ? 'active' : 'invited',
             roles: event.data.roles,
             teams: event.data.teams ?? [],
+            ...(event.data.generation !== undefined ? { generation: event.data.generation } : {}),
           },
         },
       ];
+    case 'ServiceAccountCreated':
+      return [
+        {
+          op: 'principal.put',
+          account: event.data.accountId,
+          principal: {
+            type: 'service_account',
+            id: event.data.serviceAccountId,
+            status: 'active',
+            roles: event.data.roles,
+            teams: [],
+            ...(event.data.generation !== undefined ? { generation: event.data.generation } : {}),
+          },
+        },
+      ];
+    case 'ServiceAccountDeleted':
+      return [
+        {
+          op: 'principal.patch',
+          account: event.data.accountId,
+          key: principalKey({ type: 'service_account', id: event.data.serviceAccountId }),
+          status: 'removed',
+          setRoles: [],
+        },
+      ];
+    case 'UserDeactivated':
+      return [
+        { op: 'principal.patch', account: event.data.accountId, key: userKey(event.data.userId), status: 'deactivated' },
+        membership(event.data.accountId, event.data.userId, 'deactivated'),
+      ];
+    case 'UserReactivated':
+      return [
+        { op: 'principal.patch', account: event.data.accountId, key: userKey(event.data.userId), status: 'active' },
+        membership(event.data.accountId, event.data.userId, 'active'),
+      ];
+    case 'AccountDeleted':
+      return [{ op: 'account.patch', account: event.data.accountId, status: 'deleted' }];
     case 'InvitationAccepted':
-      return [{ op: 'principal.patch', account: event.data.accountId, key: userKey(event.data.userId), status: 'active' }];
+      return [
+        { op: 'principal.patch', account: event.data.accountId, key: userKey(event.data.userId), status: 'active' },
+        membership(event.data.accountId, event.data.userId, 'active'),
+      ];
     case 'RoleAssigned':
       return [{ op: 'principal.patch', account: event.data.accountId, key: principalKey(event.data.principal), addRoles: [event.data.role] }];
     case 'RoleUnassigned':
@@ -40,7 +82,10 @@ export function projectEvent(recorded: RecordedEvent): CacheOp[] {
         { op: 'principal.patch', account: event.data.accountId, key: principalKey(event.data.principal), removeRoles: [event.data.role] },
       ];
     case 'UserRemoved':
-      return [{ op: 'principal.patch', account: event.data.accountId, key: userKey(event.data.userId), status: 'removed', setRoles: [] }];
+      return [
+        { op: 'principal.patch', account: event.data.accountId, key: userKey(event.data.userId), status: 'removed', setRoles: [] },
+        membership(event.data.accountId, event.data.userId, 'removed'),
+      ];
     case 'ApiKeyCreated': {
       const d = event.data;
       return [
@@ -54,6 +99,7 @@ export function projectEvent(recorded: RecordedEvent): CacheOp[] {
             secretHash: d.secretHash,
             ...(d.expiresAt ? { expiresAt: Date.parse(d.expiresAt) } : {}),
             ...(d.restriction ? { restriction: indexRestriction(d.restriction) } : {}),
+            ...(d.ownerGeneration !== undefined ? { ownerGeneration: d.ownerGeneration } : {}),
           },
         },
       ];
@@ -76,7 +122,11 @@ export function projectEvent(recorded: RecordedEvent): CacheOp[] {
     case 'TeamCreated':
     case 'TeamDeleted':
     case 'AccountDefaultsChanged':
+    case 'UserProfileUpdated':
+    case 'InviteLinkCreated':
+    case 'InviteLinkRevoked':
     case 'UserIdentityRegistered':
+    case 'LoginRecorded':
       // Teams live on principals in the cache; defaults matter only to commands.
       return [];
     default:
@@ -86,6 +136,8 @@ export function projectEvent(recorded: RecordedEvent): CacheOp[] {
 }
 
 const userKey = (id: string) => principalKey({ type: 'user', id });
+
+const membership = (account: string, userId: string, status: MemberStatus): CacheOp => ({ op: 'membership.put', account, userId, status });
 
 function indexRestriction(grants: { permission: string; condition: 'any' | 'own' | 'team' }[]) {
   return compileRole({ name: 'restriction', grants, scopes: {} }).grants;

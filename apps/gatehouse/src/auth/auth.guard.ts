@@ -10,7 +10,11 @@ const PUBLIC = 'gatehouse:public';
 /** Marks a route that needs no API key (health, docs, accepting an invitation with its token). */
 export const Public = () => SetMetadata(PUBLIC, true);
 
-export type AuthenticatedRequest = FastifyRequest & { actor?: Actor };
+export type AuthenticatedRequest = FastifyRequest & {
+  actor?: Actor;
+  /** For routes outside any account: the account of the key that authenticated. */
+  actorAccount?: string;
+};
 
 /** Authenticates every route unless marked @Public(); the account comes from the path. */
 @Injectable()
@@ -29,7 +33,9 @@ export class AuthGuard implements CanActivate {
       request.actor = { kind: 'anonymous' };
       return true;
     }
-    request.actor = await this.authenticator.authenticate(request.headers.authorization, account);
+    const { home, ...actor } = await this.authenticator.authenticate(request.headers.authorization, account);
+    request.actor = actor as Actor;
+    if (home) request.actorAccount = home;
     return true;
   }
 }

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Actor, DomainError } from '@gatehouse/domain';
+import { Actor, Clock, DomainError, subjectDenial } from '@gatehouse/domain';
 import { EventStore } from '@gatehouse/event-store';
 import { PermissionCache } from '@gatehouse/permission-cache';
 import { Config } from '../config/config';
 import { hashesEqual, parseCredential } from '../credentials/credentials';
 import { RootKey } from './root-key';
 import { ProjectionProgress } from '../projector/projection-progress';
-import { CONFIG, EVENT_STORE, PERMISSION_CACHE, ROOT_KEY } from '../tokens';
+import { CLOCK, CONFIG, EVENT_STORE, PERMISSION_CACHE, ROOT_KEY } from '../tokens';
+import { KeyUsage } from './key-usage';
 
 const invalid = () => new DomainError('AUTH.INVALID_CREDENTIALS', 'unauthenticated', 'the API key is not valid for this account');
 
@@ -22,9 +23,15 @@ export class Authenticator {
     @Inject(ROOT_KEY) private readonly rootKey: RootKey,
     @Inject(CONFIG) private readonly config: Config,
     private readonly progress: ProjectionProgress,
+    private readonly usage: KeyUsage,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async authenticate(authorization: string | undefined, account: string | null): Promise<Actor> {
+  /**
+   * @param account the account in the path; null for routes outside any account, where a
+   * key is authenticated in its own account (returned as `home`).
+   */
+  async authenticate(authorization: string | undefined, account: string | null): Promise<Actor & { home?: string }> {
     if (!authorization) {
       throw new DomainError('AUTH.MISSING_CREDENTIALS', 'unauthenticated', 'send an API key as `Authorization: Bearer <key>`');
     }
@@ -35,11 +42,9 @@ export class Authenticator {
     const parsed = parseCredential(presented);
     if (!parsed || parsed.prefix !== 'gh') throw invalid();
     if (account === null) {
-      // A route outside any account is for the root key: a valid key gets 403, anything else 401.
       const home = await this.cache.accountOfKey(parsed.id);
       if (home === null) throw invalid();
-      await this.authenticate(authorization, home);
-      throw new DomainError('PERMISSION.DENIED', 'forbidden', 'only the platform root key may do this');
+      return { ...(await this.authenticate(authorization, home)), home };
     }
 
     let subject = await this.cache.subject(account, { keyId: parsed.id });
@@ -53,9 +58,9 @@ export class Authenticator {
     }
     const key = subject.key;
     if (!key || !hashesEqual(key.secretHash, parsed.secretHash)) throw invalid();
-    if (key.status !== 'active' || (key.expiresAt !== undefined && key.expiresAt <= Date.now())) throw invalid();
-    const principal = subject.view.principal;
-    if (!principal || principal.status !== 'active' || subject.view.account?.status !== 'active') throw invalid();
+    // The same rules as a check: revoked, expired, ended membership, inactive owner, deleted account.
+    if (subjectDenial(subject.view, this.clock.now().getTime())) throw invalid();
+    this.usage.used(account, key.id);
     return { kind: 'principal', principal: key.owner, keyId: key.id, ...(key.restriction ? { restriction: key.restriction } : {}) };
   }
 }

@@ -1,4 +1,7 @@
+import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Config } from '../config/config';
+import { CONFIG } from '../tokens';
 import { AccountState, accountStream, decideAccount } from '@gatehouse/domain';
 import { CommandRunner, RequestContext } from './command-runner';
 import { accountFold } from './folds';
@@ -23,9 +26,12 @@ export class CreateAccountHandler implements ICommandHandler<CreateAccountComman
   constructor(
     private readonly runner: CommandRunner,
     private readonly identities: Identities,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  async execute({ input, request }: CreateAccountCommand): Promise<CreateAccountResult> {
+  async execute({ input: given, request }: CreateAccountCommand): Promise<CreateAccountResult> {
+    // Seed admins configured for this account id (GATEHOUSE_SEED_ADMINS) join at creation.
+    const input = { ...given, admins: [...given.admins, ...(this.config.seedAdmins.get(given.id) ?? [])] };
     const decide = (admins: { email: string; userId: string }[]) => (state: AccountState) =>
       decideAccount(
         { type: 'CreateAccount', accountId: input.id, preset: input.preset, admins, defaultRole: input.defaultRole, defaultTeam: input.defaultTeam },

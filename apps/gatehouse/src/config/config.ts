@@ -20,6 +20,8 @@ export interface Config {
   /** Which parts this instance runs: the API, the projector, or both (embedded default). */
   roles: { api: boolean; projector: boolean };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** account → emails that become admins at startup (and at the account's creation), Adaptive's Helm values. */
+  seedAdmins: Map<string, string[]>;
   bodyLimitBytes: number;
 }
 
@@ -55,6 +57,17 @@ function url(env: Env, name: string, schemes: string[]): string | undefined {
   return raw;
 }
 
+/** `acme:alice@x.test,acme:bob@y.test,globex:carol@z.test` */
+function seedAdmins(raw: string | undefined): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const item of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9][a-z0-9-]{0,62}):([^\s@:,]+@[^\s@:,]+\.[^\s@:,]+)$/.exec(item);
+    if (!m) throw new ConfigError('GATEHOUSE_SEED_ADMINS', `expected account:email items separated by commas, got "${item}"`);
+    out.set(m[1], [...(out.get(m[1]) ?? []), m[2]]);
+  }
+  return out;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const rootKey = env.GATEHOUSE_ROOT_KEY || undefined;
   if (rootKey !== undefined && rootKey.length < 32) {
@@ -72,6 +85,7 @@ export function loadConfig(env: Env = process.env): Config {
   const redisPrefix = env.REDIS_PREFIX ?? 'gh';
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-32 of A-Z a-z 0-9 _ . -');
   return {
+    seedAdmins: seedAdmins(env.GATEHOUSE_SEED_ADMINS),
     port: int(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
     dataDir: env.GATEHOUSE_DATA_DIR || './data',

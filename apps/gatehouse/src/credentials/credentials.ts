@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Credentials Gatehouse mints: API keys (`gh_<keyId>_<secret>`) and invitation tokens
- * (`ghi_<invitationId>_<secret>`). The prefix makes a leaked key recognizable to secret
+ * Credentials Gatehouse mints: API keys (`gh_<keyId>_<secret>`), invitation tokens
+ * (`ghi_<invitationId>_<secret>`) and invite-link tokens (`ghl_<linkId>_<secret>`). The prefix makes a leaked key recognizable to secret
  * scanners; the id lets us find the record without a lookup by secret; only the
  * SHA-256 of the secret is stored (the secret has 256 bits of entropy, so a slow hash
  * would add nothing but latency on the hot path).
@@ -37,6 +37,9 @@ export function derivedId(seed: string, bytes = 10): string {
   return base32(createHash('sha256').update(seed).digest().subarray(0, bytes));
 }
 
+/** gh: API key; ghi: invitation token; ghl: invite link token. */
+export type CredentialPrefix = 'gh' | 'ghi' | 'ghl';
+
 export interface MintedCredential {
   id: string;
   /** The whole credential, shown to the caller once. */
@@ -44,24 +47,24 @@ export interface MintedCredential {
   secretHash: string;
 }
 
-export function mintCredential(prefix: 'gh' | 'ghi', id: string): MintedCredential {
+export function mintCredential(prefix: CredentialPrefix, id: string): MintedCredential {
   const secret = randomBytes(32).toString('base64url');
   return { id, token: `${prefix}_${id}_${secret}`, secretHash: sha256Hex(secret) };
 }
 
 export interface ParsedCredential {
-  prefix: 'gh' | 'ghi';
+  prefix: CredentialPrefix;
   id: string;
   secretHash: string;
 }
 
-const TOKEN = /^(gh|ghi)_([a-z2-7]{8,64})_([A-Za-z0-9_-]{20,128})$/;
+const TOKEN = /^(gh|ghi|ghl)_([a-z2-7]{8,64})_([A-Za-z0-9_-]{20,128})$/;
 
 /** Parses a presented credential; null when it is not one of ours. */
 export function parseCredential(token: string): ParsedCredential | null {
   const m = TOKEN.exec(token);
   if (!m) return null;
-  return { prefix: m[1] as 'gh' | 'ghi', id: m[2], secretHash: sha256Hex(m[3]) };
+  return { prefix: m[1] as CredentialPrefix, id: m[2], secretHash: sha256Hex(m[3]) };
 }
 
 export function hashesEqual(a: string, b: string): boolean {

@@ -1,4 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { LoginMethod } from '@gatehouse/domain';
+import { RecordLoginCommand } from '../commands/provision-user';
+import { IdentityQueries } from '../queries/identity.queries';
 import { CommandBus } from '@nestjs/cqrs';
 import { ROLE_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
 import { Public } from '../auth/auth.guard';
@@ -18,6 +21,7 @@ export class MembersController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: AccountQueries,
+    private readonly identity: IdentityQueries,
   ) {}
 
   @Post('users')
@@ -74,6 +78,51 @@ export class MembersController {
       new ExecuteAccountCommand(account, command, requestContext(req, account, payload)),
     );
     return { ...memberView(result.state, userId)!, revision: String(result.revision) };
+  }
+
+  @Post('users/:userId/deactivate')
+  @HttpCode(200)
+  deactivate(@Req() req: AuthenticatedRequest, @Param('account') account: string, @Param('userId') userId: string) {
+    validateParam('userId', userId, USER_ID_PATTERN);
+    return this.member(req, account, userId, { type: 'DeactivateUser', userId }, null);
+  }
+
+  @Post('users/:userId/reactivate')
+  @HttpCode(200)
+  reactivate(@Req() req: AuthenticatedRequest, @Param('account') account: string, @Param('userId') userId: string) {
+    validateParam('userId', userId, USER_ID_PATTERN);
+    return this.member(req, account, userId, { type: 'ReactivateUser', userId }, null);
+  }
+
+  @Patch('users/:userId')
+  updateProfile(@Req() req: AuthenticatedRequest, @Param('account') account: string, @Param('userId') userId: string, @Body() body: unknown) {
+    validateParam('userId', userId, USER_ID_PATTERN);
+    const { displayName } = validateBody<{ displayName: string }>('UpdateProfileRequest', body);
+    return this.member(req, account, userId, { type: 'UpdateUserProfile', userId, displayName }, { displayName });
+  }
+
+  @Post('users/:userId/logins')
+  @HttpCode(201)
+  async recordLogin(@Req() req: AuthenticatedRequest, @Param('account') account: string, @Param('userId') userId: string, @Body() body: unknown) {
+    validateParam('userId', userId, USER_ID_PATTERN);
+    const input = validateBody<{ method: LoginMethod; sourceAddress?: string; userAgent?: string }>('RecordLoginRequest', body);
+    const result = await this.commands.execute<RecordLoginCommand, { revision: bigint; login: unknown }>(
+      new RecordLoginCommand(account, userId, input, requestContext(req, account, input)),
+    );
+    return { ...(result.login as object), revision: String(result.revision) };
+  }
+
+  @Get('users/:userId/logins')
+  logins(
+    @Req() req: AuthenticatedRequest,
+    @Param('account') account: string,
+    @Param('userId') userId: string,
+    @Query('limit') limit?: string,
+    @Query('cursor') cursor?: string,
+  ) {
+    validateParam('userId', userId, USER_ID_PATTERN);
+    if (limit !== undefined) validateParam('limit', limit, '^(?:[1-9][0-9]{0,2}|1000)$');
+    return this.identity.logins(account, userId, req.actor!, limit ? Number(limit) : 50, cursor);
   }
 
   /** The invitation token is the credential: no API key needed. */

@@ -14,6 +14,7 @@ const problems = (...statuses: number[]) =>
 const account = { name: 'account', in: 'path', required: true, schema: { type: 'string' } };
 const userId = { name: 'userId', in: 'path', required: true, schema: { type: 'string' } };
 const roleParam = { name: 'role', in: 'path', required: true, schema: { type: 'string' } };
+const saParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const teamParam = { name: 'team', in: 'path', required: true, schema: { type: 'string' } };
 const idempotencyKey = {
   name: 'Idempotency-Key',
@@ -61,6 +62,12 @@ export const openApiDocument = {
     },
     '/v1/accounts/{account}/users/{userId}': {
       get: { summary: 'Get a member', parameters: [account, userId], responses: { '200': { description: 'Member', ...json(ref('Member')) }, ...problems(400, 401, 403, 404) } },
+      patch: {
+        summary: "Update a member's profile (UpdateUserProfile): themselves, or with members.update",
+        parameters: [account, userId, idempotencyKey],
+        requestBody: { required: true, ...json(ref('UpdateProfileRequest')) },
+        responses: { '200': writeResult('Member'), ...problems(400, 401, 403, 404) },
+      },
       delete: { summary: 'Remove a member (RemoveUser)', parameters: [account, userId, idempotencyKey], responses: { '200': writeResult('Removed'), ...problems(400, 401, 403, 404, 409) } },
     },
     '/v1/accounts/{account}/users/{userId}/roles': {
@@ -168,6 +175,105 @@ export const openApiDocument = {
         summary: 'Remove a member from a team (RemoveTeamMember)',
         parameters: [account, teamParam, userId, idempotencyKey],
         responses: { '200': writeResult('Member'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}': {
+      delete: { summary: 'Delete the account (DeleteAccount): every check in it denies, every key stops', parameters: [account, idempotencyKey], responses: { '200': writeResult('Deleted'), ...problems(400, 401, 403, 404, 409) } },
+    },
+    '/v1/accounts/{account}/users/{userId}/deactivate': {
+      post: { summary: 'Deactivate a member (DeactivateUser): they and their keys are denied at once', parameters: [account, userId, idempotencyKey], responses: { '200': writeResult('Member'), ...problems(400, 401, 403, 404, 409) } },
+    },
+    '/v1/accounts/{account}/users/{userId}/reactivate': {
+      post: { summary: 'Reactivate a member (ReactivateUser)', parameters: [account, userId, idempotencyKey], responses: { '200': writeResult('Member'), ...problems(400, 401, 403, 404, 409) } },
+    },
+    '/v1/accounts/{account}/users/{userId}/logins': {
+      get: {
+        summary: "A member's login history, newest first",
+        parameters: [account, userId, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }, { name: 'cursor', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'Logins' }, ...problems(400, 401, 403, 404) },
+      },
+      post: {
+        summary: 'Record a login (RecordLogin)',
+        parameters: [account, userId, idempotencyKey],
+        requestBody: { required: true, ...json(ref('RecordLoginRequest')) },
+        responses: { '201': writeResult('Recorded'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/sso/login': {
+      post: {
+        summary: 'An identity provider reports a login (ProvisionUser): the first one creates the member with the default role and team',
+        parameters: [account, idempotencyKey],
+        requestBody: { required: true, ...json(ref('ProvisionUserRequest')) },
+        responses: { '200': writeResult('Member'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/invite-links': {
+      get: { summary: 'List invite links (never their tokens)', parameters: [account], responses: { '200': { description: 'Links' }, ...problems(400, 401, 403, 404) } },
+      post: {
+        summary: 'Create an invite link (CreateInviteLink); the token is shown once',
+        parameters: [account, idempotencyKey],
+        requestBody: { required: false, ...json(ref('CreateInviteLinkRequest')) },
+        responses: { '201': writeResult('Created'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/invite-links/{linkId}': {
+      delete: { summary: 'Revoke an invite link (RevokeInviteLink)', parameters: [account, { name: 'linkId', in: 'path', required: true, schema: { type: 'string' } }, idempotencyKey], responses: { '200': writeResult('Revoked'), ...problems(400, 401, 403, 404) } },
+    },
+    '/v1/accounts/{account}/invite-links/join': {
+      post: {
+        summary: 'Join through an invite link (JoinViaInviteLink): the link token is the credential',
+        security: [],
+        parameters: [account],
+        requestBody: { required: true, ...json(ref('JoinInviteLinkRequest')) },
+        responses: { '201': writeResult('Member'), ...problems(400, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/service-accounts': {
+      get: { summary: 'List service accounts', parameters: [account], responses: { '200': { description: 'Service accounts' }, ...problems(400, 401, 403, 404) } },
+      post: {
+        summary: 'Create a service account (CreateServiceAccount)',
+        parameters: [account, idempotencyKey],
+        requestBody: { required: true, ...json(ref('CreateServiceAccountRequest')) },
+        responses: { '201': writeResult('Created'), ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    '/v1/accounts/{account}/service-accounts/{id}': {
+      delete: { summary: 'Delete a service account (DeleteServiceAccount); its keys stop working', parameters: [account, saParam, idempotencyKey], responses: { '200': writeResult('Deleted'), ...problems(400, 401, 403, 404, 409) } },
+    },
+    '/v1/accounts/{account}/service-accounts/{id}/roles': {
+      post: {
+        summary: 'Assign a role to a service account',
+        parameters: [account, saParam, idempotencyKey],
+        requestBody: { required: true, ...json(ref('AssignRoleRequest')) },
+        responses: { '200': writeResult('Service account'), ...problems(400, 401, 403, 404) },
+      },
+    },
+    '/v1/accounts/{account}/service-accounts/{id}/roles/{role}': {
+      delete: { summary: 'Unassign a role from a service account', parameters: [account, saParam, roleParam, idempotencyKey], responses: { '200': writeResult('Service account'), ...problems(400, 401, 403, 404, 409) } },
+    },
+    '/v1/accounts/{account}/service-accounts/{id}/api-keys': {
+      post: {
+        summary: 'Create a service-account key (CreateApiKey); the secret is shown once',
+        parameters: [account, saParam, idempotencyKey],
+        requestBody: { required: false, ...json(ref('CreateApiKeyRequest')) },
+        responses: { '201': writeResult('Created'), ...problems(400, 401, 403, 404) },
+      },
+    },
+    '/v1/accounts/{account}/api-keys': {
+      get: {
+        summary: 'List API keys the caller may see (its own; others where it may revoke them), with last-used times; never secrets',
+        parameters: [account, { name: 'owner', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'Keys' }, ...problems(400, 401, 403, 404) },
+      },
+    },
+    '/v1/me/accounts': {
+      get: { summary: 'The accounts the calling user belongs to', responses: { '200': { description: 'Accounts' }, ...problems(400, 401) } },
+    },
+    '/v1/introspect': {
+      post: {
+        summary: "For gateways: a key's principal, account, status and effective roles (root, or a caller of the key's account)",
+        requestBody: { required: true, ...json(ref('IntrospectRequest')) },
+        responses: { '200': { description: 'Introspection ({active: false} for unknown keys)' }, ...problems(400, 401) },
       },
     },
     '/docs': { get: { summary: 'API explorer (HTML)', security: [], responses: { '200': { description: 'HTML page' } } } },

@@ -6,6 +6,7 @@
 export const ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 export const OPAQUE_ID_PATTERN = '^[a-z2-7]{8,64}$';
 export const USER_ID_PATTERN = '^usr_[a-z2-7]{8,64}$';
+export const SERVICE_ACCOUNT_ID_PATTERN = '^sa_[a-z2-7]{8,64}$';
 export const ROLE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 export const TEAM_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 export const NAME_PATTERN = '^[a-z][a-z0-9_]{0,63}$';
@@ -131,6 +132,55 @@ export const schemas = {
       defaultRole: role,
       defaultTeam: { anyOf: [{ type: 'string', pattern: TEAM_PATTERN }, { type: 'null' }] },
     },
+  },
+  ProvisionUserRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['email'],
+    properties: { email, sourceAddress: { type: 'string', maxLength: 64 }, userAgent: { type: 'string', maxLength: 512 } },
+  },
+  RecordLoginRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['method'],
+    properties: {
+      method: { type: 'string', enum: ['password', 'sso', 'api_key'] },
+      sourceAddress: { type: 'string', maxLength: 64 },
+      userAgent: { type: 'string', maxLength: 512 },
+    },
+  },
+  UpdateProfileRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['displayName'],
+    properties: { displayName: { type: 'string', minLength: 1, maxLength: 128 } },
+  },
+  CreateInviteLinkRequest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      roles: { type: 'array', maxItems: 50, items: role, description: "Defaults to the account's default role." },
+      expiresAt: { type: 'string', format: 'date-time', description: 'Defaults to the invitation lifetime.' },
+      maxUses: { type: 'integer', minimum: 1, maximum: 1000000 },
+    },
+  },
+  JoinInviteLinkRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['token', 'email'],
+    properties: { token: { type: 'string', minLength: 1, maxLength: 512 }, email },
+  },
+  CreateServiceAccountRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, roles: { type: 'array', maxItems: 50, items: role, default: [] } },
+  },
+  IntrospectRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['apiKey'],
+    properties: { apiKey: { type: 'string', minLength: 1, maxLength: 512 } },
   },
   CheckRequest: {
     type: 'object',

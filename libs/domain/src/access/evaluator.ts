@@ -15,6 +15,8 @@ export interface PrincipalRecord {
   status: MemberStatus;
   roles: string[];
   teams: string[];
+  /** Membership generation (see KeyRecord.ownerGeneration). */
+  generation?: number;
 }
 
 export interface AccountRecord {
@@ -30,6 +32,11 @@ export interface KeyRecord {
   expiresAt?: number;
   /** A restricted key may do only what these grants allow (and its owner may). */
   restriction?: Record<string, Condition[]>;
+  /**
+   * The owner's membership generation when the key was minted: after a removal and a
+   * new membership of the same user, old keys must not come back to life.
+   */
+  ownerGeneration?: number;
 }
 
 /**
@@ -115,6 +122,16 @@ interface Match {
  * @param nowMs epoch milliseconds, for key expiry (injected: the evaluator reads no clock).
  */
 export function evaluate(view: SubjectView, request: CheckRequest, nowMs: number): Decision {
+  const denial = subjectDenial(view, nowMs);
+  if (denial) return denial;
+  return evaluateGrants(view as SubjectView & { account: AccountRecord; principal: PrincipalRecord }, request);
+}
+
+/**
+ * Why this subject can do nothing at all (deleted account, unknown/revoked/expired key,
+ * inactive principal), or null. Authentication uses the same rules as checks.
+ */
+export function subjectDenial(view: SubjectView, nowMs: number): Decision | null {
   const account = view.account;
   if (!account) return deny('ACCOUNT_NOT_FOUND', 'the account does not exist');
   if (account.status !== 'active') return deny('ACCOUNT_DELETED', 'the account has been deleted');
@@ -128,9 +145,17 @@ export function evaluate(view: SubjectView, request: CheckRequest, nowMs: number
 
   const principal = view.principal;
   if (!principal) return deny('PRINCIPAL_NOT_FOUND', 'the principal is not a member of this account');
+  if (key && key.ownerGeneration !== undefined && principal.generation !== undefined && key.ownerGeneration !== principal.generation) {
+    return deny('KEY_REVOKED', `API key ${key.id} belonged to an earlier membership, which has ended`);
+  }
   if (principal.status !== 'active') {
     return deny(STATUS_REASON[principal.status], `${principal.type} ${principal.id} is ${principal.status}`);
   }
+  return null;
+}
+
+function evaluateGrants(view: SubjectView & { account: AccountRecord; principal: PrincipalRecord }, request: CheckRequest): Decision {
+  const { account, principal, key } = view;
 
   const action = request.action;
   const sep = action.indexOf(':');

@@ -40,6 +40,7 @@ export type Operation =
   | 'members.invite'
   | 'members.update'
   | 'members.remove'
+  | 'members.provision'
   | 'api_keys.create'
   | 'api_keys.delete'
   | 'service_accounts.read'

@@ -201,7 +201,7 @@ describe('teams and the admin-team rule', () => {
       .then([
         {
           type: 'UserInvited',
-          data: { accountId: 'a', userId: 'n', email: 'n@a.test', roles: ['viewer'], teams: ['default'], invitation: { id: 'i', secretHash: 'h', expiresAt: '2026-12-01T00:00:00.000Z' } },
+          data: { accountId: 'a', userId: 'n', email: 'n@a.test', roles: ['viewer'], teams: ['default'], generation: 1, invitation: { id: 'i', secretHash: 'h', expiresAt: '2026-12-01T00:00:00.000Z' } },
         },
       ]));
   it('defaults can be changed by an admin', () => {

@@ -32,12 +32,15 @@ export interface AssignRole {
   type: 'AssignRole';
   userId: string;
   role: string;
+  /** Default user; service accounts hold roles too. */
+  principalType?: 'user' | 'service_account';
 }
 
 export interface UnassignRole {
   type: 'UnassignRole';
   userId: string;
   role: string;
+  principalType?: 'user' | 'service_account';
 }
 
 export interface RemoveUser {
@@ -101,6 +104,76 @@ export interface ChangeAccountDefaults {
   defaultTeam?: string | null;
 }
 
+export interface DeactivateUser {
+  type: 'DeactivateUser';
+  userId: string;
+}
+
+export interface ReactivateUser {
+  type: 'ReactivateUser';
+  userId: string;
+}
+
+export interface UpdateUserProfile {
+  type: 'UpdateUserProfile';
+  userId: string;
+  displayName: string;
+}
+
+/** A trusted identity provider reports a login (Firefly, Adaptive): the first one creates the member. */
+export interface ProvisionUser {
+  type: 'ProvisionUser';
+  userId: string;
+  email: string;
+  /** The email is listed as a seed admin for this account (GATEHOUSE_SEED_ADMINS). */
+  seedAdmin: boolean;
+}
+
+/** Startup seeding from configuration: make the email an active admin, idempotently. */
+export interface EnsureSeedAdmin {
+  type: 'EnsureSeedAdmin';
+  userId: string;
+  email: string;
+}
+
+export interface CreateInviteLink {
+  type: 'CreateInviteLink';
+  linkId: string;
+  roles: string[];
+  secretHash: string;
+  expiresAt: Date;
+  maxUses?: number;
+}
+
+export interface RevokeInviteLink {
+  type: 'RevokeInviteLink';
+  linkId: string;
+}
+
+export interface JoinViaInviteLink {
+  type: 'JoinViaInviteLink';
+  linkId: string;
+  secretHash: string;
+  userId: string;
+  email: string;
+}
+
+export interface CreateServiceAccount {
+  type: 'CreateServiceAccount';
+  serviceAccountId: string;
+  name: string;
+  roles: string[];
+}
+
+export interface DeleteServiceAccount {
+  type: 'DeleteServiceAccount';
+  serviceAccountId: string;
+}
+
+export interface DeleteAccount {
+  type: 'DeleteAccount';
+}
+
 export type AccountCommand =
   | CreateAccount
   | InviteUser
@@ -116,7 +189,18 @@ export type AccountCommand =
   | DeleteTeam
   | AddTeamMember
   | RemoveTeamMember
-  | ChangeAccountDefaults;
+  | ChangeAccountDefaults
+  | DeactivateUser
+  | ReactivateUser
+  | UpdateUserProfile
+  | ProvisionUser
+  | EnsureSeedAdmin
+  | CreateInviteLink
+  | RevokeInviteLink
+  | JoinViaInviteLink
+  | CreateServiceAccount
+  | DeleteServiceAccount
+  | DeleteAccount;
 
 /** What every decider receives besides the command: who asks, and when. */
 export interface CommandContext {

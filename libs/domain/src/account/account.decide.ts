@@ -26,7 +26,7 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
         requireRole(account, role);
         assertNoEscalation(account, ctx.actor, role);
       }
-      const teams = account.model.defaultTeam && account.teams.has(account.model.defaultTeam) ? [account.model.defaultTeam] : [];
+      const teams = defaultTeams(account);
       return [
         {
           type: 'UserInvited',
@@ -36,6 +36,7 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
             email: command.email,
             roles,
             ...(teams.length > 0 ? { teams } : {}),
+            generation: nextGeneration(account, command.userId),
             invitation: { ...command.invitation, expiresAt: command.invitation.expiresAt.toISOString() },
           },
         },
@@ -53,15 +54,15 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
       return [{ type: 'InvitationAccepted', data: { accountId: account.id, userId: member.id, invitationId: command.invitationId } }];
     }
     case 'AssignRole': {
-      const member = requireMember(account, command.userId);
+      const member = requireMember(account, command.userId, command.principalType);
       authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now, { target: member });
       requireRole(account, command.role);
       assertNoEscalation(account, ctx.actor, command.role);
       if (member.roles.includes(command.role)) return [];
-      return [{ type: 'RoleAssigned', data: { accountId: account.id, principal: { type: 'user', id: member.id }, role: command.role } }];
+      return [{ type: 'RoleAssigned', data: { accountId: account.id, principal: { type: member.type, id: member.id }, role: command.role } }];
     }
     case 'UnassignRole': {
-      const member = requireMember(account, command.userId);
+      const member = requireMember(account, command.userId, command.principalType);
       authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now, { target: member });
       requireRole(account, command.role);
       // Taking a role away is as powerful as giving it: the same no-escalation rule applies.
@@ -71,7 +72,7 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
         const remaining = member.roles.filter((r) => r !== command.role);
         if (!remaining.some((r) => account.model.adminRoles.includes(r))) assertNotLastAdmin(account, member);
       }
-      return [{ type: 'RoleUnassigned', data: { accountId: account.id, principal: { type: 'user', id: member.id }, role: command.role } }];
+      return [{ type: 'RoleUnassigned', data: { accountId: account.id, principal: { type: member.type, id: member.id }, role: command.role } }];
     }
     case 'RemoveUser': {
       const member = requireMember(account, command.userId);
@@ -161,6 +162,150 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
           : { type: 'TeamMemberRemoved', data: { accountId: account.id, team: command.team, principal } },
       ];
     }
+    case 'DeactivateUser': {
+      const member = requireMember(account, command.userId);
+      authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now, { target: member });
+      if (member.status === 'deactivated') return [];
+      if (member.status !== 'active') {
+        throw errors.conflict('USER.NOT_ACTIVE', `user ${member.id} is ${member.status}: only active members can be deactivated`);
+      }
+      assertNotLastAdmin(account, member);
+      return [{ type: 'UserDeactivated', data: { accountId: account.id, userId: member.id } }];
+    }
+    case 'ReactivateUser': {
+      const member = requireMember(account, command.userId);
+      authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now, { target: member });
+      if (member.status === 'active') return [];
+      if (member.status !== 'deactivated') {
+        throw errors.conflict('USER.NOT_DEACTIVATED', `user ${member.id} is ${member.status}: only deactivated members can be reactivated`);
+      }
+      // Reactivation restores what deactivation suspended: bringing back an admin's powers needs them too.
+      for (const role of member.roles) assertNoEscalation(account, ctx.actor, role);
+      return [{ type: 'UserReactivated', data: { accountId: account.id, userId: member.id } }];
+    }
+    case 'UpdateUserProfile': {
+      const member = requireMember(account, command.userId);
+      const self = ctx.actor.kind === 'principal' && ctx.actor.principal.type === 'user' && ctx.actor.principal.id === member.id;
+      // A user may edit their own profile; anyone else needs the members.update operation.
+      if (!self) authorize(account, ctx.actor, 'members.update', { id: command.userId }, ctx.now, { target: member });
+      if (member.displayName === command.displayName) return [];
+      return [{ type: 'UserProfileUpdated', data: { accountId: account.id, userId: member.id, displayName: command.displayName } }];
+    }
+    case 'ProvisionUser':
+    case 'EnsureSeedAdmin': {
+      authorize(account, ctx.actor, 'members.provision', undefined, ctx.now);
+      const asAdmin = command.type === 'EnsureSeedAdmin' || command.seedAdmin;
+      const existingId = account.emails.get(command.email.toLowerCase());
+      const member = existingId ? account.members.get(principalKey({ type: 'user', id: existingId })) : undefined;
+      const adminRole = account.model.adminTeam?.roles[0] ?? account.model.adminRoles[0];
+      if (!member) {
+        const teams = asAdmin ? adminTeamsOf(account) : defaultTeams(account);
+        return [
+          {
+            type: 'UserAdded',
+            data: {
+              accountId: account.id,
+              userId: command.userId,
+              email: command.email,
+              roles: [asAdmin ? adminRole : account.model.defaultRole],
+              ...(teams.length > 0 ? { teams } : {}),
+              reason: asAdmin ? 'seed_admin' : 'sso_first_login',
+              generation: nextGeneration(account, command.userId),
+            },
+          },
+        ];
+      }
+      if (member.status === 'deactivated') {
+        throw errors.conflict('USER.DEACTIVATED', `user ${member.id} is deactivated in this account: an admin must reactivate them`);
+      }
+      // Seeding only ever adds: an existing member keeps the roles admins gave them since.
+      if (command.type === 'EnsureSeedAdmin') return [];
+      // A pending invitation is accepted by the first SSO login.
+      if (member.status === 'invited' && member.invitation) {
+        return [{ type: 'InvitationAccepted', data: { accountId: account.id, userId: member.id, invitationId: member.invitation.id } }];
+      }
+      return [];
+    }
+    case 'CreateInviteLink': {
+      authorize(account, ctx.actor, 'members.invite', undefined, ctx.now);
+      if (account.links.has(command.linkId)) throw errors.conflict('INVITE_LINK.ALREADY_EXISTS', `invite link ${command.linkId} exists`);
+      const roles = command.roles.length > 0 ? dedupe(command.roles) : [account.model.defaultRole];
+      // A link can grant only roles its creator may grant.
+      for (const role of roles) {
+        requireRole(account, role);
+        assertNoEscalation(account, ctx.actor, role);
+      }
+      if (command.expiresAt.getTime() <= ctx.now.getTime()) throw errors.validation('INVITE_LINK.EXPIRY_IN_PAST', 'expiresAt must be in the future');
+      return [
+        {
+          type: 'InviteLinkCreated',
+          data: {
+            accountId: account.id,
+            linkId: command.linkId,
+            roles,
+            secretHash: command.secretHash,
+            expiresAt: command.expiresAt.toISOString(),
+            ...(command.maxUses !== undefined ? { maxUses: command.maxUses } : {}),
+          },
+        },
+      ];
+    }
+    case 'RevokeInviteLink': {
+      authorize(account, ctx.actor, 'members.invite', undefined, ctx.now);
+      const link = account.links.get(command.linkId);
+      if (!link) throw errors.notFound('INVITE_LINK.NOT_FOUND', `invite link ${command.linkId} does not exist`, { linkId: command.linkId });
+      if (link.revoked) return [];
+      return [{ type: 'InviteLinkRevoked', data: { accountId: account.id, linkId: link.id } }];
+    }
+    case 'JoinViaInviteLink': {
+      const link = account.links.get(command.linkId);
+      if (!link || !constantTimeEqual(link.secretHash, command.secretHash)) {
+        throw new DomainError('INVITE_LINK.INVALID', 'validation', 'the invite link is not valid for this account');
+      }
+      if (link.revoked) throw errors.conflict('INVITE_LINK.REVOKED', 'the invite link has been revoked');
+      if (Date.parse(link.expiresAt) <= ctx.now.getTime()) throw errors.conflict('INVITE_LINK.EXPIRED', 'the invite link has expired');
+      if (link.maxUses !== undefined && link.uses >= link.maxUses) throw errors.conflict('INVITE_LINK.USED_UP', 'the invite link has been used up');
+      const existing = account.emails.get(command.email.toLowerCase());
+      if (existing) throw errors.conflict('USER.ALREADY_MEMBER', `${command.email} is already a member of this account`, { userId: existing });
+      const teams = defaultTeams(account);
+      return [
+        {
+          type: 'UserAdded',
+          data: {
+            accountId: account.id,
+            userId: command.userId,
+            email: command.email,
+            roles: link.roles.filter((r) => account.roles.has(r)),
+            ...(teams.length > 0 ? { teams } : {}),
+            reason: 'invite_link',
+            linkId: link.id,
+            generation: nextGeneration(account, command.userId),
+          },
+        },
+      ];
+    }
+    case 'CreateServiceAccount': {
+      authorize(account, ctx.actor, 'service_accounts.create', undefined, ctx.now);
+      if (account.members.has(principalKey({ type: 'service_account', id: command.serviceAccountId }))) {
+        throw errors.conflict('SERVICE_ACCOUNT.ALREADY_EXISTS', `service account ${command.serviceAccountId} exists`);
+      }
+      const roles = dedupe(command.roles);
+      for (const role of roles) {
+        requireRole(account, role);
+        assertNoEscalation(account, ctx.actor, role);
+      }
+      return [{ type: 'ServiceAccountCreated', data: { accountId: account.id, serviceAccountId: command.serviceAccountId, name: command.name, roles, generation: 1 } }];
+    }
+    case 'DeleteServiceAccount': {
+      const member = requireMember(account, command.serviceAccountId, 'service_account');
+      authorize(account, ctx.actor, 'service_accounts.delete', { id: member.id }, ctx.now);
+      assertNotLastAdmin(account, member);
+      return [{ type: 'ServiceAccountDeleted', data: { accountId: account.id, serviceAccountId: member.id } }];
+    }
+    case 'DeleteAccount': {
+      authorize(account, ctx.actor, 'account.delete', undefined, ctx.now);
+      return [{ type: 'AccountDeleted', data: { accountId: account.id } }];
+    }
     case 'ChangeAccountDefaults': {
       authorize(account, ctx.actor, 'roles.manage', undefined, ctx.now);
       requireRole(account, command.defaultRole);
@@ -216,6 +361,7 @@ function createAccount(command: Extract<AccountCommand, { type: 'CreateAccount' 
         roles: [adminRole],
         ...(adminTeams.length > 0 ? { teams: adminTeams } : {}),
         reason: 'seed_admin',
+        generation: 1,
       },
     });
   }
@@ -228,12 +374,30 @@ function requireActive(state: AccountState): Active {
   return state;
 }
 
-function requireMember(account: Active, userId: string): Member {
-  const member = account.members.get(principalKey({ type: 'user', id: userId }));
+function requireMember(account: Active, id: string, type: 'user' | 'service_account' = 'user'): Member {
+  const member = account.members.get(principalKey({ type, id }));
   if (!member || member.status === 'removed') {
-    throw errors.notFound('USER.NOT_FOUND', `user ${userId} is not a member of this account`, { userId });
+    if (type === 'service_account') {
+      throw errors.notFound('SERVICE_ACCOUNT.NOT_FOUND', `service account ${id} does not exist in this account`, { serviceAccountId: id });
+    }
+    throw errors.notFound('USER.NOT_FOUND', `user ${id} is not a member of this account`, { userId: id });
   }
   return member;
+}
+
+/** One more than the user's last membership here, so keys of an ended membership stay dead. */
+function nextGeneration(account: Active, userId: string): number {
+  return (account.members.get(principalKey({ type: 'user', id: userId }))?.generation ?? 0) + 1;
+}
+
+function defaultTeams(account: Active): string[] {
+  const team = account.model.defaultTeam;
+  return team && account.teams.has(team) ? [team] : [];
+}
+
+/** Where a seed admin belongs: the admin team under an admin-team rule, and the default team. */
+function adminTeamsOf(account: Active): string[] {
+  return [...new Set([account.model.adminTeam?.team, account.model.defaultTeam].filter((t): t is string => t !== undefined && account.teams.has(t)))];
 }
 
 function requireRole(account: Active, role: string): void {

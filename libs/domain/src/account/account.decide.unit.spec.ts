@@ -20,7 +20,7 @@ const model = presetModel('fireworks');
 const created: AccountEvent = { type: 'AccountCreated', data: { accountId: 'acme', model } };
 const admin: AccountEvent = {
   type: 'UserAdded',
-  data: { accountId: 'acme', userId: 'usr_admin', email: 'admin@acme.test', roles: ['admin'], reason: 'seed_admin' },
+  data: { accountId: 'acme', userId: 'usr_admin', email: 'admin@acme.test', roles: ['admin'], reason: 'seed_admin', generation: 1 },
 };
 const invitation = { id: 'inv1', secretHash: 'aa'.repeat(32), expiresAt: '2026-11-30T10:00:00.000Z' };
 const bobInvited: AccountEvent = {
@@ -53,7 +53,7 @@ describe('InviteUser', () => {
     spec(as('usr_admin'))([created, admin]).when(invite('new@acme.test')).then([
       {
         type: 'UserInvited',
-        data: { accountId: 'acme', userId: 'usr_new', email: 'new@acme.test', roles: ['user'], invitation: { ...invitation, id: 'inv2', secretHash: 'bb'.repeat(32) } },
+        data: { accountId: 'acme', userId: 'usr_new', email: 'new@acme.test', roles: ['user'], generation: 1, invitation: { ...invitation, id: 'inv2', secretHash: 'bb'.repeat(32) } },
       },
     ]));
   it('needs user:create (Fireworks: admins only)', () =>
@@ -116,13 +116,14 @@ describe('RemoveUser', () => {
   it('cannot remove the last active admin', () =>
     spec(as('usr_admin'))(history).when({ type: 'RemoveUser', userId: 'usr_admin' }).thenThrows('ADMIN.LAST_ADMIN'));
   it('needs user:delete', () => spec(as('usr_bob'))(history).when({ type: 'RemoveUser', userId: 'usr_admin' }).thenThrows('PERMISSION.DENIED'));
-  it('a removed member is not found, and the email may be invited again', () => {
+  it('a removed member is not found, and the email may be invited again, as a new membership generation', () => {
     const removed: AccountEvent = { type: 'UserRemoved', data: { accountId: 'acme', userId: 'usr_bob' } };
     spec(as('usr_admin'))([...history, removed]).when({ type: 'RemoveUser', userId: 'usr_bob' }).thenThrows('USER.NOT_FOUND');
-    spec(as('usr_admin'))([...history, removed]).when(invite('bob@acme.test')).then([
+    const again = { ...invite('bob@acme.test'), userId: 'usr_bob' } as AccountCommand;
+    spec(as('usr_admin'))([...history, removed]).when(again).then([
       {
         type: 'UserInvited',
-        data: { accountId: 'acme', userId: 'usr_new', email: 'bob@acme.test', roles: ['user'], invitation: { ...invitation, id: 'inv2', secretHash: 'bb'.repeat(32) } },
+        data: { accountId: 'acme', userId: 'usr_bob', email: 'bob@acme.test', roles: ['user'], generation: 2, invitation: { ...invitation, id: 'inv2', secretHash: 'bb'.repeat(32) } },
       },
     ]);
   });

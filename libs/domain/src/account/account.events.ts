@@ -13,7 +13,18 @@ export interface AccountCreated {
 /** A user became a member without an invitation: seed admins named at creation. */
 export interface UserAdded {
   type: 'UserAdded';
-  data: { accountId: string; userId: string; email: string; roles: string[]; teams?: string[]; reason: 'seed_admin' };
+  data: {
+    accountId: string;
+    userId: string;
+    email: string;
+    roles: string[];
+    teams?: string[];
+    reason: 'seed_admin' | 'sso_first_login' | 'invite_link';
+    /** The invite link used, for reason invite_link. */
+    linkId?: string;
+    /** Membership generation: keys minted for an earlier membership of the same user stop working. */
+    generation?: number;
+  };
 }
 
 export interface UserInvited {
@@ -24,6 +35,7 @@ export interface UserInvited {
     email: string;
     roles: string[];
     teams?: string[];
+    generation?: number;
     /** Only the SHA-256 of the invitation token's secret: the token itself is shown once. */
     invitation: { id: string; secretHash: string; expiresAt: string };
   };
@@ -98,6 +110,55 @@ export interface AccountDefaultsChanged {
   data: { accountId: string; defaultRole: string; defaultTeam?: string };
 }
 
+export interface UserDeactivated {
+  type: 'UserDeactivated';
+  data: { accountId: string; userId: string };
+}
+
+export interface UserReactivated {
+  type: 'UserReactivated';
+  data: { accountId: string; userId: string };
+}
+
+export interface UserProfileUpdated {
+  type: 'UserProfileUpdated';
+  data: { accountId: string; userId: string; displayName: string };
+}
+
+export interface InviteLinkCreated {
+  type: 'InviteLinkCreated';
+  data: {
+    accountId: string;
+    linkId: string;
+    roles: string[];
+    /** SHA-256 of the link token's secret; the token is shown once. */
+    secretHash: string;
+    expiresAt: string;
+    maxUses?: number;
+  };
+}
+
+export interface InviteLinkRevoked {
+  type: 'InviteLinkRevoked';
+  data: { accountId: string; linkId: string };
+}
+
+export interface ServiceAccountCreated {
+  type: 'ServiceAccountCreated';
+  data: { accountId: string; serviceAccountId: string; name: string; roles: string[]; generation?: number };
+}
+
+export interface ServiceAccountDeleted {
+  type: 'ServiceAccountDeleted';
+  data: { accountId: string; serviceAccountId: string };
+}
+
+/** Ends every access in the account at once: every check denies, every key stops working. */
+export interface AccountDeleted {
+  type: 'AccountDeleted';
+  data: { accountId: string };
+}
+
 export type AccountEvent =
   | AccountCreated
   | UserAdded
@@ -114,6 +175,14 @@ export type AccountEvent =
   | TeamDeleted
   | TeamMemberAdded
   | TeamMemberRemoved
-  | AccountDefaultsChanged;
+  | AccountDefaultsChanged
+  | UserDeactivated
+  | UserReactivated
+  | UserProfileUpdated
+  | InviteLinkCreated
+  | InviteLinkRevoked
+  | ServiceAccountCreated
+  | ServiceAccountDeleted
+  | AccountDeleted;
 
 export const accountStream = (accountId: string): string => `account-${accountId}`;

@@ -11,6 +11,21 @@ export interface Member {
   roles: string[];
   teams: string[];
   invitation?: { id: string; secretHash: string; expiresAt: string };
+  /** Service accounts have a name; users may have a display name. */
+  name?: string;
+  displayName?: string;
+  /** Bumped each time the same principal joins again; keys remember the one they were minted for. */
+  generation: number;
+}
+
+export interface InviteLink {
+  id: string;
+  roles: string[];
+  secretHash: string;
+  expiresAt: string;
+  maxUses?: number;
+  uses: number;
+  revoked: boolean;
 }
 
 export interface ExistingAccount {
@@ -25,6 +40,7 @@ export interface ExistingAccount {
   teams: Set<string>;
   /** Open invitation id → principal key. */
   invitations: Map<string, string>;
+  links: Map<string, InviteLink>;
 }
 
 /** Tagged by status so that a command on a missing or deleted account is a compile-checked case. */
@@ -49,6 +65,7 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
       emails: new Map(),
       teams: new Set(model.teams ?? []),
       invitations: new Map(),
+      links: new Map(),
     };
   }
   if (state.status === 'none') return state; // events before creation cannot exist; ignore defensively
@@ -66,9 +83,14 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         roles: [...roles],
         teams: [...(event.data.teams ?? [])],
         invitation: event.type === 'UserInvited' ? event.data.invitation : undefined,
+        generation: event.data.generation ?? 1,
       });
       state.emails.set(email.toLowerCase(), userId);
       if (event.type === 'UserInvited') state.invitations.set(event.data.invitation.id, key);
+      if (event.type === 'UserAdded' && event.data.linkId) {
+        const link = state.links.get(event.data.linkId);
+        if (link) link.uses++;
+      }
       return state;
     }
     case 'InvitationAccepted': {
@@ -130,6 +152,52 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
       if (m) m.teams = m.teams.filter((t) => t !== event.data.team);
       return state;
     }
+    case 'UserDeactivated':
+    case 'UserReactivated': {
+      const m = state.members.get(principalKey({ type: 'user', id: event.data.userId }));
+      if (m) m.status = event.type === 'UserDeactivated' ? 'deactivated' : 'active';
+      return state;
+    }
+    case 'UserProfileUpdated': {
+      const m = state.members.get(principalKey({ type: 'user', id: event.data.userId }));
+      if (m) m.displayName = event.data.displayName;
+      return state;
+    }
+    case 'InviteLinkCreated': {
+      const { linkId, roles, secretHash, expiresAt, maxUses } = event.data;
+      state.links.set(linkId, { id: linkId, roles, secretHash, expiresAt, ...(maxUses !== undefined ? { maxUses } : {}), uses: 0, revoked: false });
+      return state;
+    }
+    case 'InviteLinkRevoked': {
+      const link = state.links.get(event.data.linkId);
+      if (link) link.revoked = true;
+      return state;
+    }
+    case 'ServiceAccountCreated': {
+      const { serviceAccountId: id, name, roles, generation } = event.data;
+      state.members.set(principalKey({ type: 'service_account', id }), {
+        type: 'service_account',
+        id,
+        name,
+        status: 'active',
+        roles: [...roles],
+        teams: [],
+        generation: generation ?? 1,
+      });
+      return state;
+    }
+    case 'ServiceAccountDeleted': {
+      const m = state.members.get(principalKey({ type: 'service_account', id: event.data.serviceAccountId }));
+      if (m) {
+        m.status = 'removed';
+        m.roles = [];
+        m.teams = [];
+      }
+      return state;
+    }
+    case 'AccountDeleted':
+      // The only change of tag after creation: everything else stays for the audit trail.
+      return { ...state, status: 'deleted' };
     case 'AccountDefaultsChanged': {
       const { defaultRole, defaultTeam } = event.data;
       const { defaultTeam: _previous, ...rest } = state.model;
@@ -150,7 +218,7 @@ export function accountRecord(state: ExistingAccount & { status: 'active' | 'del
 }
 
 export function principalRecord(m: Member): PrincipalRecord {
-  return { type: m.type, id: m.id, status: m.status, roles: m.roles, teams: m.teams };
+  return { type: m.type, id: m.id, status: m.status, roles: m.roles, teams: m.teams, generation: m.generation };
 }
 
 /** What the evaluator needs about one principal, straight from the authoritative state. */

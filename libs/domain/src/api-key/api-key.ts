@@ -22,6 +22,8 @@ export interface ApiKeyCreated {
     expiresAt?: string;
     /** Present for a restricted key: it may do only what these grants (and its owner) allow. */
     restriction?: Grant[];
+    /** The owner's membership generation: the key dies with that membership. */
+    ownerGeneration?: number;
   };
 }
 
@@ -107,6 +109,7 @@ export function decideApiKey(command: ApiKeyCommand, key: ApiKeyState, account: 
             secretHash: command.secretHash,
             ...(command.expiresAt ? { expiresAt: command.expiresAt.toISOString() } : {}),
             ...(command.restriction ? { restriction: command.restriction } : {}),
+            ownerGeneration: owner.generation,
           },
         },
       ];

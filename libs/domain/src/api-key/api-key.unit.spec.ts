@@ -31,7 +31,7 @@ const create = (owner: string, extra: Partial<Extract<ApiKeyCommand, { type: 'Cr
 });
 const created = (owner: string): ApiKeyEvent => ({
   type: 'ApiKeyCreated',
-  data: { accountId: 'acme', keyId: 'k1', owner: { type: 'user', id: owner }, name: 'ci', secretHash: 'ab'.repeat(32) },
+  data: { accountId: 'acme', keyId: 'k1', owner: { type: 'user', id: owner }, name: 'ci', secretHash: 'ab'.repeat(32), ownerGeneration: 1 },
 });
 const code = (fn: () => unknown) => {
   try {

@@ -1,4 +1,4 @@
-import { AccountRecord, CompiledRole, GrantIndex, indexSubjectGrants, PrincipalRecord, principalKey } from '@gatehouse/domain';
+import { AccountRecord, CompiledRole, GrantIndex, indexSubjectGrants, MemberStatus, PrincipalRecord, principalKey } from '@gatehouse/domain';
 import { patchPrincipal } from '../apply-op';
 import { CachedKey, CachedSubject, CacheOp, PermissionCache, SubjectRef } from '../permission-cache.port';
 
@@ -18,6 +18,8 @@ interface AccountEntry {
 export class InProcessPermissionCache implements PermissionCache {
   private accounts = new Map<string, AccountEntry>();
   private keyAccounts = new Map<string, string>();
+  private userAccounts = new Map<string, Map<string, MemberStatus>>();
+  private readonly keyUse = new Map<string, Map<string, number>>();
   private position: bigint | null = null;
   /**
    * Grant indexes of recently checked principals (LRU). Valid while the principal's
@@ -89,9 +91,28 @@ export class InProcessPermissionCache implements PermissionCache {
     return this.keyAccounts.get(keyId) ?? null;
   }
 
+  async keys(account: string): Promise<CachedKey[]> {
+    return [...(this.accounts.get(account)?.keys.values() ?? [])];
+  }
+
+  async accountsOfUser(userId: string): Promise<{ account: string; status: MemberStatus }[]> {
+    return [...(this.userAccounts.get(userId) ?? new Map<string, MemberStatus>())].map(([account, status]) => ({ account, status }));
+  }
+
+  async recordKeyUse(account: string, uses: Record<string, number>): Promise<void> {
+    let map = this.keyUse.get(account);
+    if (!map) this.keyUse.set(account, (map = new Map()));
+    for (const [keyId, at] of Object.entries(uses)) map.set(keyId, Math.max(at, map.get(keyId) ?? 0));
+  }
+
+  async keyUses(account: string): Promise<Record<string, number>> {
+    return Object.fromEntries(this.keyUse.get(account) ?? []);
+  }
+
   async clear(): Promise<void> {
     this.accounts = new Map();
     this.keyAccounts = new Map();
+    this.userAccounts = new Map();
     this.indexes.clear();
     this.position = null;
   }
@@ -144,6 +165,13 @@ export class InProcessPermissionCache implements PermissionCache {
         this.entry(op.account).keys.set(op.key.id, op.key);
         this.keyAccounts.set(op.key.id, op.account);
         return;
+      case 'membership.put': {
+        this.entry(op.account);
+        let map = this.userAccounts.get(op.userId);
+        if (!map) this.userAccounts.set(op.userId, (map = new Map()));
+        map.set(op.account, op.status);
+        return;
+      }
       case 'key.patch': {
         const e = this.entry(op.account);
         const current = e.keys.get(op.keyId);

@@ -32,6 +32,7 @@ if current and not later(position, current) then return 0 end
 local KNOWN = {
   ['account.put'] = true, ['account.patch'] = true, ['role.put'] = true, ['role.delete'] = true,
   ['principal.put'] = true, ['principal.patch'] = true, ['key.put'] = true, ['key.patch'] = true,
+  ['membership.put'] = true,
 }
 -- Redis does not roll back a script that fails midway, so refuse a bad batch before writing.
 for i = 3, #ARGV, 4 do
@@ -148,6 +149,9 @@ for i = 3, #ARGV, 4 do
   elseif op == 'key.put' then
     redis.call('HSET', touch(account).keys, field, value)
     redis.call('HSET', KEYS[2], field, account)
+  elseif op == 'membership.put' then
+    touch(account)
+    redis.call('HSET', prefix .. ':{u:' .. field .. '}:accounts', account, value)
   elseif op == 'key.patch' then
     local k = touch(account)
     local raw = redis.call('HGET', k.keys, field)

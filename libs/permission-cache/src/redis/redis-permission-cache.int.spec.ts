@@ -99,6 +99,10 @@ function makeCache(redis = new Redis(url!)) {
           '{globex}:roles',
           '{globex}:principals',
           '{globex}:keys',
+          // The user → accounts index, one hash per user.
+          '{u:alice}:accounts',
+          '{u:bob}:accounts',
+          '{u:carol}:accounts',
         ]
           .map((k) => `${prefix}:${k}`)
           .sort(),

@@ -1,4 +1,4 @@
-import { AccountRecord, CompiledRole, PrincipalRecord, principalKey } from '@gatehouse/domain';
+import { AccountRecord, CompiledRole, MemberStatus, PrincipalRecord, principalKey } from '@gatehouse/domain';
 import { Redis } from 'ioredis';
 import { CachedKey, CachedSubject, CacheOp, PermissionCache, SubjectRef } from '../permission-cache.port';
 import { APPLY_LUA, SUBJECT_LUA } from './lua';
@@ -111,6 +111,30 @@ export class RedisPermissionCache implements PermissionCache {
     return this.redis.hget(this.keyAccountKey, keyId);
   }
 
+  async keys(account: string): Promise<CachedKey[]> {
+    this.roundTrips++;
+    return (await this.redis.hvals(this.accountKeys(account).keys)).map((raw) => JSON.parse(raw) as CachedKey);
+  }
+
+  async accountsOfUser(userId: string): Promise<{ account: string; status: MemberStatus }[]> {
+    this.roundTrips++;
+    const all = await this.redis.hgetall(`${this.prefix}:{u:${userId}}:accounts`);
+    return Object.entries(all).map(([account, status]) => ({ account, status: status as MemberStatus }));
+  }
+
+  async recordKeyUse(account: string, uses: Record<string, number>): Promise<void> {
+    const entries = Object.entries(uses);
+    if (entries.length === 0) return;
+    this.roundTrips++;
+    await this.redis.hset(`${this.accountKeys(account).base}keyuse`, Object.fromEntries(entries.map(([k, v]) => [k, String(v)])));
+  }
+
+  async keyUses(account: string): Promise<Record<string, number>> {
+    this.roundTrips++;
+    const all = await this.redis.hgetall(`${this.accountKeys(account).base}keyuse`);
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, Number(v)]));
+  }
+
   async clear(): Promise<void> {
     // Checkpoint first: a clear cut short then leaves a cache that a rebuild overwrites,
     // never stale data that claims to be current.
@@ -143,7 +167,7 @@ export class RedisPermissionCache implements PermissionCache {
 
   private accountKeys(account: string) {
     const base = `${this.prefix}:{${account}}:`;
-    return { meta: `${base}meta`, roles: `${base}roles`, principals: `${base}principals`, keys: `${base}keys` };
+    return { base, meta: `${base}meta`, roles: `${base}roles`, principals: `${base}principals`, keys: `${base}keys` };
   }
 }
 
@@ -176,6 +200,8 @@ function opArgs(op: CacheOp): [string, string, string, string] {
       return [op.op, op.account, op.key.id, JSON.stringify(op.key)];
     case 'key.patch':
       return [op.op, op.account, op.keyId, op.status];
+    case 'membership.put':
+      return [op.op, op.account, op.userId, op.status];
     default: {
       const never: never = op;
       throw new Error(`unknown cache op ${JSON.stringify(never)}`);

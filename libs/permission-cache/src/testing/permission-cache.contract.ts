@@ -512,6 +512,49 @@ export function describePermissionCacheContract(name: string, make: () => Promis
       });
     });
 
+    describe('listings and indexes', () => {
+      it('lists an account\'s keys, and a user\'s accounts with the membership status', async () => {
+        const h = new History();
+        h.add('AccountCreated', { accountId: ACME, model: presetModel('fireworks') });
+        h.add('AccountCreated', { accountId: GLOBEX, model: presetModel('fireworks') });
+        h.add('UserInvited', { accountId: ACME, userId: 'alice', email: 'a@x.test', roles: ['user'], invitation: { id: 'i1', secretHash: 'h', expiresAt: '2031-01-01T00:00:00.000Z' } });
+        h.add('UserAdded', { accountId: GLOBEX, userId: 'alice', email: 'a@x.test', roles: ['admin'], reason: 'seed_admin' });
+        h.add('UserDeactivated', { accountId: GLOBEX, userId: 'alice' });
+        h.add('ApiKeyCreated', { accountId: ACME, keyId: 'k1', owner: alice, name: 'n', secretHash: 'h1' });
+        h.add('ApiKeyCreated', { accountId: ACME, keyId: 'k2', owner: alice, name: 'n', secretHash: 'h2' });
+        await applyEach(cache, h.events);
+        expect((await cache.keys(ACME)).map((k) => k.id).sort()).toEqual(['k1', 'k2']);
+        expect(await cache.keys(GLOBEX)).toEqual([]);
+        const accounts = (await cache.accountsOfUser('alice')).sort((a, b) => a.account.localeCompare(b.account));
+        expect(accounts).toEqual([
+          { account: ACME, status: 'invited' },
+          { account: GLOBEX, status: 'deactivated' },
+        ]);
+        expect(await cache.accountsOfUser('nobody')).toEqual([]);
+      });
+
+      it('records key use without events, keeping per-account maps', async () => {
+        await cache.recordKeyUse(ACME, { k1: 1000, k2: 2000 });
+        await cache.recordKeyUse(ACME, { k1: 3000 });
+        await cache.recordKeyUse(GLOBEX, {});
+        expect(await cache.keyUses(ACME)).toEqual({ k1: 3000, k2: 2000 });
+        expect(await cache.keyUses(GLOBEX)).toEqual({});
+      });
+
+      it('a key minted for an ended membership stays dead when the same user joins again', async () => {
+        const h = new History();
+        h.add('AccountCreated', { accountId: ACME, model: presetModel('fireworks') });
+        h.add('UserAdded', { accountId: ACME, userId: 'bob', email: 'b@x.test', roles: ['user'], reason: 'seed_admin', generation: 1 });
+        h.add('ApiKeyCreated', { accountId: ACME, keyId: 'old', owner: bob, name: 'n', secretHash: 'h', ownerGeneration: 1 });
+        h.add('UserRemoved', { accountId: ACME, userId: 'bob' });
+        h.add('UserAdded', { accountId: ACME, userId: 'bob', email: 'b@x.test', roles: ['user'], reason: 'seed_admin', generation: 2 });
+        h.add('ApiKeyCreated', { accountId: ACME, keyId: 'new', owner: bob, name: 'n', secretHash: 'h', ownerGeneration: 2 });
+        await applyEach(cache, h.events);
+        expect((await check(ACME, { keyId: 'old' }, readDataset)).reason).toBe('KEY_REVOKED');
+        expect((await check(ACME, { keyId: 'new' }, readDataset)).allowed).toBe(true);
+      });
+    });
+
     it('ping answers', async () => {
       await expect(cache.ping()).resolves.toBeUndefined();
     });

@@ -1,0 +1,66 @@
+import type { CheckAnswer } from '../api';
+import { route } from '../client';
+import { EXIT, UsageError } from '../errors';
+import { parseLists, parsePrincipal, parseResource } from '../syntax';
+import { VerbSpec } from '../verb';
+
+export const checkVerbs: VerbSpec[] = [
+  {
+    path: ['check'],
+    summary: 'may this principal do this action? exit 0 when allowed, 1 when denied',
+    args: ['<principal>', '<action>', '[<resource>]'],
+    options: {
+      owner: { type: 'string', value: '<USER_ID>', help: "the resource's owner (for @own grants)" },
+      team: { type: 'string', value: '<team>', help: "the resource's team (for @team grants)" },
+      tag: { type: 'string', value: '<dimension=v1,v2>', multiple: true, help: "the resource's tags (for scoped roles)" },
+      'at-least': { type: 'string', value: '<revision>', help: 'answer only once this write is applied (read your writes)' },
+      explain: { type: 'boolean', help: 'print the reason, the matched role and grant, and the revision' },
+    },
+    description: [
+      'principal: user:<USER_ID>, service_account:<id>, or key:<api key>',
+      'action:    resource:action, e.g. dataset:create',
+      'resource:  type/id (dataset/ds-1) or a type (dataset)',
+      '',
+      'The exit code is the answer, for scripts: 0 allowed, 1 denied (2-5 as for every',
+      "verb). Pass the revision a write printed as --at-least to see that write's effect.",
+    ].join('\n'),
+    examples: [
+      'gatehouse check user:usr_abc123def456 dataset:create dataset',
+      'gatehouse check key:$BOB_KEY dataset:delete dataset/ds-1 --owner usr_abc123def456 --explain',
+      'gatehouse check user:usr_abc123def456 knowledge:read knowledge/k1 --tag knowledge_tags=hr,legal',
+      'gatehouse check key:$BOB_KEY dataset:create --at-least 10 || echo "denied"',
+    ],
+    async run(ctx) {
+      const { input } = ctx;
+      const resourceText = input.optionalArg('resource');
+      const atLeast = input.string('at-least');
+      if (atLeast !== undefined && !/^[0-9]{1,20}$/.test(atLeast)) throw new UsageError(`--at-least must be a revision (a number printed by a write), not "${atLeast}"`);
+      const resource = {
+        ...(resourceText !== undefined ? parseResource(resourceText) : {}),
+        ...(input.has('owner') ? { owner: input.string('owner') } : {}),
+        ...(input.has('team') ? { team: input.string('team') } : {}),
+        ...(input.has('tag') ? { tags: parseLists(input.strings('tag'), 'tag') } : {}),
+      };
+      const body = {
+        principal: parsePrincipal(input.arg('principal')),
+        action: input.arg('action'),
+        ...(Object.keys(resource).length ? { resource } : {}),
+        ...(atLeast !== undefined ? { consistency: { atLeast } } : {}),
+      };
+      const answer = await ctx.client.post<CheckAnswer>(route`/v1/accounts/${ctx.account()}/check`, body);
+      if (ctx.out.json) ctx.out.data(answer);
+      else if (input.flag('explain')) {
+        ctx.out.fields([
+          ['decision', answer.allowed ? 'allowed' : 'denied'],
+          ['reason', answer.reason],
+          ['message', answer.message],
+          ['role', answer.matched?.role],
+          ['grant', answer.matched?.grant],
+          ['condition', answer.matched?.condition],
+          ['revision', answer.revision],
+        ]);
+      } else ctx.out.print(answer.allowed ? 'allowed' : `denied (${answer.reason})`);
+      return answer.allowed ? EXIT.ok : EXIT.denied;
+    },
+  },
+];
