@@ -2,7 +2,7 @@
 // rewriting the @gatehouse/* path aliases to relative requires so plain `node` runs
 // the output. Type checking is separate: `npm run typecheck` (tsc --noEmit).
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, writeFile, rm, cp } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile, rm, cp } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
@@ -53,4 +53,6 @@ for (const r of roots) {
     }
   }
 }
+// The CLI is an npm bin: executable, like npm would make it on install.
+await chmod(join(out, 'apps/cli/src/main.js'), 0o755).catch(() => undefined);
 console.error(`build: ${count} files compiled to dist/`);

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { systemClock } from '@gatehouse/domain';
+import type { LoggerService } from '@nestjs/common';
+import { Clock, systemClock } from '@gatehouse/domain';
 import { EventStore, SqliteEventStore } from '@gatehouse/event-store';
 import { InProcessPermissionCache, PermissionCache, RedisPermissionCache } from '@gatehouse/permission-cache';
 import { RootKey } from '../../apps/gatehouse/src/auth/root-key';
@@ -16,6 +17,8 @@ export interface TestGatehouse {
   store: EventStore;
   cache: PermissionCache;
   dataDir: string;
+  /** Set when the cache is Redis: every key this instance wrote starts with it. */
+  redisPrefix?: string;
   /** Sends a request through the whole HTTP stack (Fastify inject, no socket). */
   http(method: string, url: string, options?: { key?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<HttpResult>;
   stop(options?: { keepData?: boolean }): Promise<void>;
@@ -31,25 +34,57 @@ export interface HttpResult {
  * A real Gatehouse in this process: real SQLite file, the in-process cache or a
  * real Redis (a private prefix on the test redis-server), real Nest + Fastify.
  */
-export async function startGatehouse(options: { cache?: 'in-process' | 'redis'; dataDir?: string; redisPrefix?: string } = {}): Promise<TestGatehouse> {
+export async function startGatehouse(
+  options: {
+    cache?: 'in-process' | 'redis';
+    dataDir?: string;
+    redisPrefix?: string;
+    /** Extra environment for loadConfig (e.g. GATEHOUSE_SEED_ADMINS). */
+    env?: Record<string, string>;
+    clock?: Clock;
+    /** Every line the app logs, at debug level, is pushed here. */
+    logs?: string[];
+  } = {},
+): Promise<TestGatehouse> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
-  const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ROOT_KEY: ROOT_KEY, LOG_LEVEL: 'error', PORT: '0' });
+  const config = loadConfig({
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_ROOT_KEY: ROOT_KEY,
+    LOG_LEVEL: options.logs ? 'debug' : 'error',
+    PORT: '0',
+    ...(options.env ?? {}),
+  });
   let cache: PermissionCache;
+  const redisPrefix = options.redisPrefix ?? `e2e${Math.random().toString(36).slice(2, 10)}`;
   if (options.cache === 'redis') {
     const url = process.env.GATEHOUSE_TEST_REDIS_URL;
     if (!url) throw new Error('GATEHOUSE_TEST_REDIS_URL is not set: the test redis-server did not start');
-    cache = await RedisPermissionCache.connect(url, options.redisPrefix ?? `e2e${Math.random().toString(36).slice(2, 10)}`);
+    cache = await RedisPermissionCache.connect(url, redisPrefix);
   } else {
     cache = new InProcessPermissionCache();
   }
   const store = new SqliteEventStore({ file: join(dataDir, 'events.sqlite') });
-  const app = await createApp({ config, eventStore: store, permissionCache: cache, rootKey: RootKey.fromKey(ROOT_KEY), clock: systemClock, ids: randomIds });
+  const logs = options.logs;
+  const logger: LoggerService | undefined = logs
+    ? {
+        log: (m: unknown, ...rest: unknown[]) => void logs.push(['log', m, ...rest].map(String).join(' ')),
+        error: (m: unknown, ...rest: unknown[]) => void logs.push(['error', m, ...rest].map(String).join(' ')),
+        warn: (m: unknown, ...rest: unknown[]) => void logs.push(['warn', m, ...rest].map(String).join(' ')),
+        debug: (m: unknown, ...rest: unknown[]) => void logs.push(['debug', m, ...rest].map(String).join(' ')),
+        verbose: (m: unknown, ...rest: unknown[]) => void logs.push(['verbose', m, ...rest].map(String).join(' ')),
+      }
+    : undefined;
+  const app = await createApp(
+    { config, eventStore: store, permissionCache: cache, rootKey: RootKey.fromKey(ROOT_KEY), clock: options.clock ?? systemClock, ids: randomIds },
+    logger,
+  );
   void buildInfrastructure; // main.ts wiring is exercised by the start-up test
   return {
     app,
     store,
     cache,
     dataDir,
+    ...(options.cache === 'redis' ? { redisPrefix } : {}),
     async http(method, url, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       if (o.key) headers.authorization = `Bearer ${o.key}`;
@@ -77,4 +112,15 @@ export async function startGatehouse(options: { cache?: 'in-process' | 'redis'; 
 /** Counts events in the store: refused requests must append nothing. */
 export async function eventCount(store: EventStore): Promise<bigint> {
   return (await store.headPosition()) ?? 0n;
+}
+
+/** A clock the test moves by hand: expiry is tested without waiting. */
+export class TestClock implements Clock {
+  constructor(private ms = Date.now()) {}
+  now(): Date {
+    return new Date(this.ms);
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
 }

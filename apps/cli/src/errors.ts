@@ -65,6 +65,7 @@ export function hintFor(problem: Problem, account: string | undefined): string |
     case 'AUTH.MALFORMED_CREDENTIALS':
       return `the API key is unknown, revoked or expired, or belongs to another account than ${account ?? 'this one'}: check --api-key and --account`;
     case 'PERMISSION.DENIED':
+      if (problem.reason === 'ROOT_ONLY') return 'only the platform root key may do this: pass it with --api-key';
       if (problem.reason === 'OPERATION_NOT_IN_PRESET') return "the account's preset gives this operation to no role: only the platform root key may do it";
       return "the key's principal lacks this permission: ask an account admin, or see what it may do with `gatehouse check … --explain`";
     case 'ACCOUNT.NOT_FOUND':

@@ -1,6 +1,6 @@
 import { DEFAULT_SERVER, DEFAULT_TIMEOUT_SECONDS } from './config';
 import { GLOBAL_OPTIONS } from './parse';
-import { argName, isOptionalArg, OptionSpec, VerbSpec } from './verb';
+import { OptionSpec, VerbSpec } from './verb';
 
 const name = (path: readonly string[]) => ['gatehouse', ...path].join(' ');
 
@@ -30,8 +30,6 @@ function optionLines(options: Readonly<Record<string, OptionSpec & { short?: str
 export function verbHelp(verb: VerbSpec): string {
   const lines = [`${name(verb.path)}: ${verb.summary}`, '', 'Usage:', `  ${usageLine(verb)}`];
   if (verb.description) lines.push('', ...verb.description.split('\n').map((l) => (l ? `  ${l}` : '')));
-  const args = verb.args ?? [];
-  if (args.length) lines.push('', 'Arguments:', ...args.map((a) => `  ${argName(a)}${isOptionalArg(a) ? ' (optional)' : ''}`));
   if (verb.options && Object.keys(verb.options).length) lines.push('', 'Options:', ...optionLines(verb.options));
   lines.push('', 'Global options:', ...optionLines(GLOBAL_OPTIONS));
   lines.push('', 'Examples:', ...verb.examples.map((e) => `  ${e}`), '');

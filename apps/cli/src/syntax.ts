@@ -1,4 +1,4 @@
-import { PERMISSION_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
+import { PERMISSION_PATTERN, SERVICE_ACCOUNT_ID_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
 import { UsageError } from './errors';
 
 /**
@@ -80,6 +80,15 @@ const userId = new RegExp(USER_ID_PATTERN);
 export function requireUserId(text: string, what = 'USER_ID'): string {
   if (!userId.test(text)) {
     throw new UsageError(`${what} "${text}" is not a user id (usr_…): \`gatehouse user list\` shows the ids`);
+  }
+  return text;
+}
+
+const serviceAccountId = new RegExp(SERVICE_ACCOUNT_ID_PATTERN);
+
+export function requireServiceAccountId(text: string, what = 'SA_ID'): string {
+  if (!serviceAccountId.test(text)) {
+    throw new UsageError(`${what} "${text}" is not a service account id (sa_…): \`gatehouse service-account list\` shows the ids`);
   }
   return text;
 }

@@ -72,13 +72,3 @@ export function showCreatedKey(ctx: Context, key: ApiKeyCreated): void {
   if (key.key) ctx.out.warn('Store this API key now: Gatehouse keeps only its hash and will not show it again.');
   else ctx.out.warn('The server did not return the secret (a replayed request shows it only the first time).');
 }
-
-/**
- * Tables for answers whose exact shape the CLI does not pin down: the columns that
- * are present in at least one row, in the order given.
- */
-export function presentColumns<T extends object>(rows: readonly T[], candidates: readonly [string, string][]): Column<T>[] {
-  return candidates
-    .filter(([field]) => rows.some((row) => (row as Record<string, unknown>)[field] !== undefined))
-    .map(([field, header]) => ({ header, value: (row: T) => (row as Record<string, unknown>)[field] }));
-}

@@ -18,6 +18,7 @@ import { InviteUserHandler } from './commands/invite-user';
 import { Config } from './config/config';
 import { AccessModelController } from './http/access-model.controller';
 import { IdentityController } from './http/identity.controller';
+import { KeyLookup } from './auth/key-lookup';
 import { KeyUsage } from './auth/key-usage';
 import { CreateInviteLinkHandler, JoinViaInviteLinkHandler } from './commands/invite-links';
 import { ProvisionUserHandler, RecordLoginHandler } from './commands/provision-user';
@@ -83,6 +84,7 @@ export class AppModule {
       AccountQueries,
       IdentityQueries,
       KeyUsage,
+      KeyLookup,
       SeedAdmins,
       ...commandHandlers,
     ];

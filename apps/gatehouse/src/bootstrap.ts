@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { LogLevel } from '@nestjs/common';
+import { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainError, IdGenerator, systemClock } from '@gatehouse/domain';
@@ -44,10 +44,10 @@ const LEVELS: Record<Config['logLevel'], LogLevel[] | false> = {
   silent: false,
 };
 
-export async function createApp(infra: Infrastructure): Promise<NestFastifyApplication> {
+export async function createApp(infra: Infrastructure, logger?: LoggerService): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: infra.config.bodyLimitBytes, return503OnClosing: true });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.with(infra), adapter, {
-    logger: LEVELS[infra.config.logLevel],
+    logger: logger ?? LEVELS[infra.config.logLevel],
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { CheckAnswer } from '../api';
 import { route } from '../client';
 import { EXIT, UsageError } from '../errors';
@@ -17,7 +18,8 @@ export const checkVerbs: VerbSpec[] = [
       explain: { type: 'boolean', help: 'print the reason, the matched role and grant, and the revision' },
     },
     description: [
-      'principal: user:<USER_ID>, service_account:<id>, or key:<api key>',
+      'principal: user:<USER_ID>, service_account:<id>, or key:<api key> (key:- reads the key',
+      '           from standard input, keeping it out of shell history and process lists)',
       'action:    resource:action, e.g. dataset:create',
       'resource:  type/id (dataset/ds-1) or a type (dataset)',
       '',
@@ -29,6 +31,7 @@ export const checkVerbs: VerbSpec[] = [
       'gatehouse check key:$BOB_KEY dataset:delete dataset/ds-1 --owner usr_abc123def456 --explain',
       'gatehouse check user:usr_abc123def456 knowledge:read knowledge/k1 --tag knowledge_tags=hr,legal',
       'gatehouse check key:$BOB_KEY dataset:create --at-least 10 || echo "denied"',
+      'pass show gatehouse/bob | gatehouse check key:- dataset:read dataset/ds-1',
     ],
     async run(ctx) {
       const { input } = ctx;
@@ -41,8 +44,10 @@ export const checkVerbs: VerbSpec[] = [
         ...(input.has('team') ? { team: input.string('team') } : {}),
         ...(input.has('tag') ? { tags: parseLists(input.strings('tag'), 'tag') } : {}),
       };
+      const given = input.arg('principal');
+      const principal = parsePrincipal(given === 'key:-' ? `key:${readFileSync(0, 'utf8').trim()}` : given);
       const body = {
-        principal: parsePrincipal(input.arg('principal')),
+        principal,
         action: input.arg('action'),
         ...(Object.keys(resource).length ? { resource } : {}),
         ...(atLeast !== undefined ? { consistency: { atLeast } } : {}),

@@ -1,6 +1,6 @@
 import { VerbSpec } from '../verb';
 import { accountVerbs } from './account';
-import { accountDeleteVerbs } from './account-delete';
+import { accountLifecycleVerbs } from './account-lifecycle';
 import { catalogVerbs } from './catalog';
 import { checkVerbs } from './check';
 import { defaultsVerbs } from './defaults';
@@ -17,12 +17,12 @@ import { userLifecycleVerbs } from './user-lifecycle';
 
 /**
  * Every verb, in the order `gatehouse --help` lists them. The verbs in
- * account-delete, user-lifecycle, service-account, invite-link, key-list and
+ * account-lifecycle, user-lifecycle, service-account, invite-link, key-list and
  * introspect call endpoints of issue 4; an older server answers them ROUTE.NOT_FOUND.
  */
 export const VERBS: readonly VerbSpec[] = [
   ...accountVerbs,
-  ...accountDeleteVerbs,
+  ...accountLifecycleVerbs,
   ...userVerbs,
   ...userLifecycleVerbs,
   ...roleVerbs,

@@ -1,19 +1,18 @@
-import type { List, Written } from '../api';
+import type { List, Member, Written } from '../api';
 import { route } from '../client';
 import { Context, positiveInteger, timestamp, VerbSpec } from '../verb';
-import { presentColumns, written } from '../views';
+import { showMember, written } from '../views';
 
-/** Invite links (issue 4): join an account through a link that grants one role. */
+/** Invite links (issue 4, Predibase): a token that lets people join with the link's roles. */
 
 interface InviteLink extends Partial<Written> {
   id: string;
-  role?: string;
+  roles: string[];
   token?: string;
-  url?: string;
-  expiresAt?: string;
+  expiresAt: string;
   maxUses?: number;
-  uses?: number;
-  status?: string;
+  uses: number;
+  revoked: boolean;
 }
 
 const links = (ctx: Context) => route`/v1/accounts/${ctx.account()}/invite-links`;
@@ -21,17 +20,18 @@ const links = (ctx: Context) => route`/v1/accounts/${ctx.account()}/invite-links
 export const inviteLinkVerbs: VerbSpec[] = [
   {
     path: ['invite-link', 'create'],
-    summary: 'create an invite link that grants a role; its token is printed once',
+    summary: 'create an invite link that grants roles; its token is printed once',
     options: {
-      role: { type: 'string', value: '<role>', required: true, help: 'the role people who join through the link get' },
-      expires: { type: 'string', value: '<time>', help: 'expiry, e.g. 2026-12-31 or 2026-12-31T00:00:00Z' },
+      role: { type: 'string', value: '<role>', multiple: true, help: "role people who join get (default: the account's default role)" },
+      expires: { type: 'string', value: '<time>', help: 'expiry, e.g. 2026-12-31 (default: the invitation lifetime)' },
       'max-uses': { type: 'string', value: '<n>', help: 'how many people may join through it' },
     },
+    description: 'A link may grant only roles its creator may grant.',
     examples: ['gatehouse invite-link create --role user --expires 2026-12-31 --max-uses 10'],
     async run(ctx) {
       const { input } = ctx;
       const body = {
-        role: input.string('role'),
+        ...(input.has('role') ? { roles: input.strings('role') } : {}),
         ...(input.has('expires') ? { expiresAt: timestamp('expires', input.string('expires')) } : {}),
         ...(input.has('max-uses') ? { maxUses: positiveInteger('max-uses', input.string('max-uses')) } : {}),
       };
@@ -40,43 +40,56 @@ export const inviteLinkVerbs: VerbSpec[] = [
       else {
         ctx.out.fields([
           ['id', link.id],
-          ['role', link.role],
+          ['roles', link.roles],
           ['expires', link.expiresAt],
-          ['max uses', link.maxUses],
+          ['max uses', link.maxUses ?? 'unlimited'],
           ['revision', link.revision],
         ]);
-        const secret = link.url ?? link.token;
-        if (secret) ctx.out.print(`\n  ${secret}\n`);
+        if (link.token) ctx.out.print(`\n  ${link.token}\n\nJoin with: gatehouse invite-link join ${link.token} --email <email> --account ${ctx.account()}`);
       }
-      if (link.url ?? link.token) ctx.out.warn('Share this invite link now: it will not be shown again.');
+      if (link.token) ctx.out.warn('Share this invite link token now: it will not be shown again.');
+    },
+  },
+  {
+    path: ['invite-link', 'join'],
+    summary: 'join an account through an invite link (no API key needed)',
+    args: ['<TOKEN>'],
+    options: { email: { type: 'string', value: '<email>', required: true, help: 'the email to join with' } },
+    examples: ['gatehouse invite-link join ghl_… --email dana@example.com --account acme'],
+    async run(ctx) {
+      const member = await ctx.client.post<Member & Written>(
+        `${links(ctx)}/join`,
+        { token: ctx.input.arg('TOKEN'), email: ctx.input.string('email') },
+        { auth: false },
+      );
+      if (ctx.out.json) return ctx.out.data(member);
+      showMember(ctx, member);
     },
   },
   {
     path: ['invite-link', 'list'],
-    summary: 'list invite links (without their tokens)',
+    summary: 'list invite links (never their tokens)',
     examples: ['gatehouse invite-link list'],
     async run(ctx) {
       const list = await ctx.client.get<List<InviteLink>>(links(ctx));
       if (ctx.out.json) return ctx.out.data(list);
-      const columns = presentColumns(list.items, [
-        ['id', 'ID'],
-        ['role', 'ROLE'],
-        ['status', 'STATUS'],
-        ['uses', 'USES'],
-        ['maxUses', 'MAX USES'],
-        ['expiresAt', 'EXPIRES'],
-      ]);
-      ctx.out.table(list.items, columns, 'no invite links');
+      ctx.out.table(list.items, [
+        { header: 'ID', value: (l) => l.id },
+        { header: 'ROLES', value: (l) => l.roles },
+        { header: 'USES', value: (l) => `${l.uses}/${l.maxUses ?? '∞'}` },
+        { header: 'EXPIRES', value: (l) => l.expiresAt },
+        { header: 'STATUS', value: (l) => (l.revoked ? 'revoked' : Date.parse(l.expiresAt) <= Date.now() ? 'expired' : l.maxUses !== undefined && l.uses >= l.maxUses ? 'used up' : 'open') },
+      ], 'no invite links');
     },
   },
   {
     path: ['invite-link', 'revoke'],
     summary: 'revoke an invite link: nobody else can join through it',
-    args: ['<ID>'],
+    args: ['<LINK_ID>'],
     examples: ['gatehouse invite-link revoke 25sxp66jvik3ev72'],
     async run(ctx) {
-      const id = ctx.input.arg('ID');
-      written(ctx, await ctx.client.delete<Written>(route`/v1/accounts/${ctx.account()}/invite-links/${id}`), `Revoked invite link ${id}`);
+      const id = ctx.input.arg('LINK_ID');
+      written(ctx, await ctx.client.delete<Written>(`${links(ctx)}${route`/${id}`}`), `Revoked invite link ${id}`);
     },
   },
 ];

@@ -12,7 +12,7 @@ const GRANT_SYNTAX =
   'A grant is a permission, optionally followed by @ and its condition:\n' +
   '  dataset:read        any dataset (the same as dataset:read@any)\n' +
   "  dataset:*@own       every dataset action, on datasets the principal owns\n" +
-  "  *:read@team         read anything owned by one of the principal's teams\n" +
+  "  *:read@team         read anything whose team is one of the principal's teams\n" +
   'Permissions contain ":", so the condition is written after "@".';
 
 const definition: Record<string, OptionSpec> = {

@@ -2,9 +2,16 @@ import type { List, Member, Written } from '../api';
 import { route } from '../client';
 import { requireUserId } from '../syntax';
 import { Context, positiveInteger, VerbSpec } from '../verb';
-import { presentColumns, showMember } from '../views';
+import { showMember } from '../views';
 
 /** Identity lifecycle verbs (issue 4): deactivate, reactivate, login history. */
+
+interface Login {
+  at: string;
+  method: string;
+  sourceAddress?: string;
+  userAgent?: string;
+}
 
 const user = (ctx: Context) => route`/v1/accounts/${ctx.account()}/users/${requireUserId(ctx.input.arg('USER_ID'))}`;
 
@@ -31,29 +38,23 @@ export const userLifecycleVerbs: VerbSpec[] = [
     summary: "a user's login history, newest first",
     args: ['<USER_ID>'],
     options: {
-      limit: { type: 'string', value: '<n>', help: 'how many logins per page' },
+      limit: { type: 'string', value: '<n>', help: 'how many logins per page (default 50, at most 1000)' },
       cursor: { type: 'string', value: '<cursor>', help: 'the page after the one that printed this cursor' },
     },
     examples: ['gatehouse user logins usr_abc123def456 --limit 20', 'gatehouse user logins usr_abc123def456 --cursor <cursor printed by the previous page>'],
     async run(ctx) {
-      const page = await ctx.client.get<List<Record<string, unknown>> & { cursor?: string | null }>(`${user(ctx)}/logins`, {
+      const page = await ctx.client.get<List<Login>>(`${user(ctx)}/logins`, {
         limit: positiveInteger('limit', ctx.input.string('limit')),
         cursor: ctx.input.string('cursor'),
       });
       if (ctx.out.json) return ctx.out.data(page);
-      const columns = presentColumns(page.items, [
-        ['at', 'TIME'],
-        ['time', 'TIME'],
-        ['method', 'METHOD'],
-        ['sourceAddress', 'SOURCE'],
-        ['source', 'SOURCE'],
-        ['ip', 'SOURCE'],
-        ['userAgent', 'USER AGENT'],
-        ['keyId', 'KEY'],
-      ]);
-      ctx.out.table(page.items, columns, 'no logins');
-      const next = page.nextCursor ?? page.cursor;
-      if (next) ctx.out.print(`\nMore: gatehouse user logins ${ctx.input.arg('USER_ID')} --cursor ${next}`);
+      ctx.out.table(page.items, [
+        { header: 'TIME', value: (l) => l.at },
+        { header: 'METHOD', value: (l) => l.method },
+        { header: 'SOURCE', value: (l) => l.sourceAddress },
+        { header: 'USER AGENT', value: (l) => l.userAgent },
+      ], 'no logins');
+      if (page.nextCursor) ctx.out.print(`\nMore: gatehouse user logins ${ctx.input.arg('USER_ID')} --cursor ${page.nextCursor}`);
     },
   },
 ];

@@ -61,11 +61,17 @@ export const userVerbs: VerbSpec[] = [
       const token = invited.invitation?.token;
       if (ctx.out.json) ctx.out.data(invited);
       else {
-        showMember(ctx, invited);
-        if (invited.invitation) {
-          ctx.out.fields([['invitation', invited.invitation.id], ['expires', invited.invitation.expiresAt]]);
-          if (token) ctx.out.print(`\n  ${token}\n\nAccept with: gatehouse user accept ${token} --account ${ctx.account()}`);
-        }
+        ctx.out.fields([
+          ['id', invited.id],
+          ['email', invited.email],
+          ['status', invited.status],
+          ['roles', invited.roles],
+          ['teams', invited.teams],
+          ['invitation', invited.invitation?.id],
+          ['expires', invited.invitation?.expiresAt],
+          ['revision', invited.revision],
+        ]);
+        if (token) ctx.out.print(`\n  ${token}\n\nAccept with: gatehouse user accept ${token} --account ${ctx.account()}`);
       }
       if (token) ctx.out.warn('Send this invitation token to the user now: it will not be shown again.');
     },

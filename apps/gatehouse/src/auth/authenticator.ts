@@ -1,13 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Actor, Clock, DomainError, subjectDenial } from '@gatehouse/domain';
-import { EventStore } from '@gatehouse/event-store';
-import { PermissionCache } from '@gatehouse/permission-cache';
-import { Config } from '../config/config';
 import { hashesEqual, parseCredential } from '../credentials/credentials';
-import { RootKey } from './root-key';
-import { ProjectionProgress } from '../projector/projection-progress';
-import { CLOCK, CONFIG, EVENT_STORE, PERMISSION_CACHE, ROOT_KEY } from '../tokens';
+import { CLOCK, ROOT_KEY } from '../tokens';
+import { KeyLookup } from './key-lookup';
 import { KeyUsage } from './key-usage';
+import { RootKey } from './root-key';
 
 const invalid = () => new DomainError('AUTH.INVALID_CREDENTIALS', 'unauthenticated', 'the API key is not valid for this account');
 
@@ -18,11 +15,8 @@ const invalid = () => new DomainError('AUTH.INVALID_CREDENTIALS', 'unauthenticat
 @Injectable()
 export class Authenticator {
   constructor(
-    @Inject(PERMISSION_CACHE) private readonly cache: PermissionCache,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ROOT_KEY) private readonly rootKey: RootKey,
-    @Inject(CONFIG) private readonly config: Config,
-    private readonly progress: ProjectionProgress,
+    private readonly keys: KeyLookup,
     private readonly usage: KeyUsage,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -42,20 +36,12 @@ export class Authenticator {
     const parsed = parseCredential(presented);
     if (!parsed || parsed.prefix !== 'gh') throw invalid();
     if (account === null) {
-      const home = await this.cache.accountOfKey(parsed.id);
+      const home = await this.keys.accountOf(parsed.id);
       if (home === null) throw invalid();
       return { ...(await this.authenticate(authorization, home)), home };
     }
 
-    let subject = await this.cache.subject(account, { keyId: parsed.id });
-    if (!subject.key) {
-      // A key used right after its creation may not be projected yet: catch up to the head once.
-      const head = await this.store.headPosition().catch(() => null);
-      if (head !== null && (subject.position === null || subject.position < head)) {
-        await this.progress.waitFor(head, this.config.consistencyTimeoutMs);
-        subject = await this.cache.subject(account, { keyId: parsed.id });
-      }
-    }
+    const subject = await this.keys.subject(account, parsed.id);
     const key = subject.key;
     if (!key || !hashesEqual(key.secretHash, parsed.secretHash)) throw invalid();
     // The same rules as a check: revoked, expired, ended membership, inactive owner, deleted account.

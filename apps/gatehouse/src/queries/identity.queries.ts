@@ -15,6 +15,7 @@ import {
 } from '@gatehouse/domain';
 import { EventStore } from '@gatehouse/event-store';
 import { PermissionCache } from '@gatehouse/permission-cache';
+import { KeyLookup } from '../auth/key-lookup';
 import { KeyUsage } from '../auth/key-usage';
 import { CommandRunner } from '../commands/command-runner';
 import { accountFold } from '../commands/folds';
@@ -32,6 +33,7 @@ export class IdentityQueries {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly usage: KeyUsage,
+    private readonly keyLookup: KeyLookup,
   ) {}
 
   private async account(account: string): Promise<{ state: Account; revision: bigint }> {
@@ -125,10 +127,10 @@ export class IdentityQueries {
   /** For gateways: what a presented key is, if the caller may know (root, or a caller of the same account). */
   async introspect(apiKey: string, actor: Actor, actorAccount: string | undefined) {
     const parsed = parseCredential(apiKey);
-    const account = parsed?.prefix === 'gh' ? await this.cache.accountOfKey(parsed.id) : null;
+    const account = parsed?.prefix === 'gh' ? await this.keyLookup.accountOf(parsed.id) : null;
     // A key of another account looks exactly like an unknown one.
     if (!parsed || !account || (actor.kind !== 'root' && actorAccount !== account)) return { active: false };
-    const subject = await this.cache.subject(account, { keyId: parsed.id });
+    const subject = await this.keyLookup.subject(account, parsed.id);
     if (!subject.key || !hashesEqual(subject.key.secretHash, parsed.secretHash)) return { active: false };
     const denial = subjectDenial(subject.view, this.clock.now().getTime());
     const principal = subject.view.principal;
