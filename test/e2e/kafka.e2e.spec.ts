@@ -30,8 +30,13 @@ const available = kafkaOrSkip('Kafka end-to-end suites (kafka.e2e.spec.ts)');
   beforeAll(async () => {
     broker = (await startKafkaBroker())!;
     figures.push(`broker start (spawn → cluster described): ${broker.startMs} ms`);
+    console.log('DEBUG broker', broker.startMs);
     gh = await startKafkaGatehouse({ brokers: broker.brokers, suffix: RUN });
+    console.log('DEBUG gh started');
+    const t = setInterval(() => console.log('DEBUG', gh.commands.consumer?.status, gh.commands.consumer?.lastError, gh.relay.relay?.status, gh.relay.relay?.lastError), 2000);
     await gh.commands.consumer!.whenJoined();
+    clearInterval(t);
+    console.log('DEBUG joined');
     client = TopicTap.client(broker.brokers);
     tap = new TopicTap(client);
     await tap.start([gh.kafka.topics.events, gh.kafka.topics.results, gh.kafka.topics.deadLetter], `test-tap-${RUN}`);
