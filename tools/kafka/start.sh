@@ -48,6 +48,9 @@ transaction.state.log.min.isr=1
 default.replication.factor=1
 min.insync.replicas=1
 group.initial.rebalance.delay.ms=0
+# A restarted node must wait out its previous broker registration: keep that short.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=2000
 log.flush.interval.messages=1
 PROPS
 

@@ -17,6 +17,8 @@ import { Identities } from './commands/identities';
 import { InviteUserHandler } from './commands/invite-user';
 import { Config } from './config/config';
 import { AccessModelController } from './http/access-model.controller';
+import { AuditController } from './http/audit.controller';
+import { AuditService } from './audit/audit.service';
 import { IdentityController } from './http/identity.controller';
 import { KeyLookup } from './auth/key-lookup';
 import { KeyUsage } from './auth/key-usage';
@@ -83,6 +85,7 @@ export class AppModule {
       CheckService,
       AccountQueries,
       IdentityQueries,
+      AuditService,
       KeyUsage,
       KeyLookup,
       SeedAdmins,
@@ -91,7 +94,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [AccountsController, MembersController, AccessModelController, IdentityController, ApiKeysController, CheckController, HealthController, DocsController],
+      controllers: [AccountsController, MembersController, AccessModelController, IdentityController, AuditController, ApiKeysController, CheckController, HealthController, DocsController],
       providers,
     };
   }

@@ -16,3 +16,4 @@ export * from './api-key/api-key';
 export * from './identity/identity';
 export * from './logins/logins';
 export * from './events';
+export * from './audit/hash-chain';

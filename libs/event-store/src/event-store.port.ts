@@ -30,6 +30,10 @@ export interface EventMetadata {
   /** ISO-8601 time from the injected clock. */
   occurredAt: string;
   schemaVersion: number;
+  /** Hash of the previous event of the same stream (64 zeros for the first): the tamper-evident chain. */
+  prevHash?: string;
+  /** SHA-256 over this event's stream, revision, type, data and metadata (see libs/domain audit/hash-chain). */
+  hash?: string;
 }
 
 export interface NewEvent<Type extends string = string, Data = unknown> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Actor, actorLabel, Clock, DomainError, EVENT_SCHEMA_VERSION, IdGenerator } from '@gatehouse/domain';
+import { Actor, actorLabel, Clock, DomainError, EVENT_SCHEMA_VERSION, eventHash, GENESIS, IdGenerator } from '@gatehouse/domain';
+import { sha256Hex } from '../credentials/credentials';
 import {
   EventStore,
   EventStoreUnavailableError,
@@ -41,6 +42,8 @@ interface Loaded<S> {
   revision: bigint;
   /** Position of the stream's last event (0n for none). */
   lastPosition: bigint;
+  /** Hash of the stream's last event: the next one chains to it. */
+  lastHash: string;
   /** command id → its events and fingerprint; the newest MAX_REMEMBERED_COMMANDS of the stream. */
   commands: Map<string, { hash?: string; events: RecordedEvent[] }>;
 }
@@ -107,11 +110,11 @@ export class CommandRunner {
         const decided = options.decide(loaded.state);
         if (decided.length === 0) return { events: [], position: loaded.lastPosition, state: loaded.state, replayed: false };
         const now = this.clock.now().toISOString();
-        const newEvents: NewEvent[] = decided.map((e) => ({
-          id: this.ids.uuid(),
-          type: e.type,
-          data: e.data,
-          metadata: {
+        // Each event chains to the previous one of its stream (tamper evidence, DESIGN §6).
+        let prevHash = loaded.lastHash;
+        let revision = loaded.revision;
+        const newEvents: NewEvent[] = decided.map((e) => {
+          const metadata: NewEvent['metadata'] = {
             actor: actorLabel(request.actor),
             ...(request.actor.kind === 'principal' && request.actor.keyId ? { actorKeyId: request.actor.keyId } : {}),
             account: options.account,
@@ -121,8 +124,13 @@ export class CommandRunner {
             causationId: request.causationId ?? request.commandId,
             occurredAt: now,
             schemaVersion: EVENT_SCHEMA_VERSION,
-          },
-        }));
+            prevHash,
+          };
+          revision += 1n;
+          metadata.hash = eventHash(sha256Hex, { streamId: stream, revision, type: e.type, data: e.data, metadata: { ...metadata } });
+          prevHash = metadata.hash;
+          return { id: this.ids.uuid(), type: e.type, data: e.data, metadata };
+        });
         try {
           await this.store.appendToStream(stream, newEvents, { expectedRevision: loaded.revision });
         } catch (error) {
@@ -144,7 +152,7 @@ export class CommandRunner {
   private async catchUp<S, E>(stream: string, fold: Fold<S, E>): Promise<Loaded<S>> {
     let loaded = this.cache.get(stream) as Loaded<S> | undefined;
     if (!loaded) {
-      loaded = { state: fold.initialState(), revision: NO_STREAM_REVISION, lastPosition: 0n, commands: new Map() };
+      loaded = { state: fold.initialState(), revision: NO_STREAM_REVISION, lastPosition: 0n, lastHash: GENESIS, commands: new Map() };
     }
     let result;
     try {
@@ -156,6 +164,7 @@ export class CommandRunner {
       loaded.state = fold.evolve(loaded.state, { type: event.type, data: event.data } as E);
       loaded.revision = event.revision;
       loaded.lastPosition = event.position;
+      loaded.lastHash = event.metadata.hash ?? GENESIS;
       remember(loaded.commands, event);
     }
     // Touch for LRU order.

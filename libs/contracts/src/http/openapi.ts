@@ -276,6 +276,43 @@ export const openApiDocument = {
         responses: { '200': { description: 'Introspection ({active: false} for unknown keys)' }, ...problems(400, 401) },
       },
     },
+    '/v1/accounts/{account}/audit': {
+      get: {
+        summary: "The account's audit log: who did what to whom, when, through which key, with which correlation id",
+        parameters: [
+          account,
+          ...['actor', 'target', 'type', 'from', 'to', 'fromRevision', 'toRevision', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          { name: 'order', in: 'query', schema: { type: 'string', enum: ['asc', 'desc'] } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: { '200': { description: 'A page of entries and the next cursor' }, ...problems(400, 401, 403, 404) },
+      },
+    },
+    '/v1/accounts/{account}/audit/export': {
+      get: {
+        summary: 'Export the audit log as JSON lines or CSV, streamed',
+        parameters: [account, { name: 'format', in: 'query', schema: { type: 'string', enum: ['jsonl', 'csv'] } }],
+        responses: { '200': { description: 'application/x-ndjson or text/csv' }, ...problems(400, 401, 403, 404) },
+      },
+    },
+    '/v1/accounts/{account}/audit/verify': {
+      get: { summary: "Walk the account's hash chains; report the first broken event", parameters: [account], responses: { '200': { description: 'Verification' }, ...problems(401, 403, 404) } },
+    },
+    '/v1/accounts/{account}/audit/check': {
+      post: {
+        summary: 'A check answered from history, as of a revision or a time',
+        parameters: [account],
+        requestBody: { required: true, ...json(ref('AsOfCheckRequest')) },
+        responses: { '200': { description: 'Decision', ...json(ref('CheckResponse')) }, ...problems(400, 401, 403, 404) },
+      },
+    },
+    '/v1/accounts/{account}/audit/principals/{type}/{id}': {
+      get: {
+        summary: "A principal's effective roles, grants and teams as of a revision or time",
+        parameters: [account, { name: 'type', in: 'path', required: true, schema: { type: 'string' } }, saParam, { name: 'asOf', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'Effective access' }, ...problems(400, 401, 403, 404) },
+      },
+    },
     '/docs': { get: { summary: 'API explorer (HTML)', security: [], responses: { '200': { description: 'HTML page' } } } },
     '/docs-json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },

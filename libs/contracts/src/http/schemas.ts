@@ -182,6 +182,37 @@ export const schemas = {
     required: ['apiKey'],
     properties: { apiKey: { type: 'string', minLength: 1, maxLength: 512 } },
   },
+  AsOfCheckRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['principal', 'action', 'asOf'],
+    properties: {
+      principal: {
+        oneOf: [
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['type', 'id'],
+            properties: { type: { type: 'string', enum: ['user', 'service_account'] }, id: { type: 'string', minLength: 1, maxLength: 128 } },
+          },
+          { type: 'object', additionalProperties: false, required: ['apiKey'], properties: { apiKey: { type: 'string', minLength: 1, maxLength: 512 } } },
+        ],
+      },
+      action: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}:[a-z][a-z0-9_]{0,63}$' },
+      resource: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', maxLength: 64 },
+          id: { type: 'string', maxLength: 256 },
+          owner: { type: 'string', maxLength: 128 },
+          team: { type: 'string', maxLength: 128 },
+          tags: { type: 'object', maxProperties: 32, additionalProperties: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 256 } } },
+        },
+      },
+      asOf: { type: 'string', minLength: 1, maxLength: 40, description: 'A revision (digits) or an ISO-8601 time.' },
+    },
+  },
   CheckRequest: {
     type: 'object',
     additionalProperties: false,

@@ -28,8 +28,8 @@ export class KafkaCommandConsumer {
   private stopped = true;
   private restartTimer: NodeJS.Timeout | null = null;
   private failures = 0;
-  private joined: Promise<void> = new Promise(() => undefined);
-  private resolveJoined: () => void = () => undefined;
+  private resolveJoined!: () => void;
+  private readonly joined = new Promise<void>((resolve) => (this.resolveJoined = resolve));
 
   constructor(
     private readonly kafka: Kafka,
@@ -45,11 +45,10 @@ export class KafkaCommandConsumer {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.joined = new Promise((resolve) => (this.resolveJoined = resolve));
     void this.run();
   }
 
-  /** Resolves once the consumer has joined its group (tests wait for it before producing). */
+  /** Resolves once the consumer has first joined its group (tests wait for it before producing). */
   whenJoined(): Promise<void> {
     return this.joined;
   }

@@ -55,7 +55,8 @@ export class EventRelay {
 
   constructor(private readonly options: EventRelayOptions) {
     this.maxBatch = options.maxBatch ?? 500;
-    this.backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    // A capped, short backoff: an attempt against a down broker is cheap, and catching up promptly matters.
+    this.backoff = options.backoff ?? { initialMs: 200, maxMs: 5000 };
   }
 
   /** Starts in the background: a broker or store that is down is retried, never thrown at the caller. */
