@@ -65,3 +65,28 @@ describe.each(caches)('projection (%s cache)', (cache) => {
     expect(res.body.allowed).toBe(true);
   });
 });
+
+describe('projection admin endpoints', () => {
+  let gh: TestGatehouse;
+  beforeAll(async () => {
+    gh = await startGatehouse();
+    await gh.http('POST', '/v1/accounts', { key: ROOT_KEY, body: { id: 'acme', preset: 'fireworks', admins: ['a@acme.test'] } });
+  });
+  afterAll(() => gh.stop());
+
+  it('reports status and rebuilds with progress, for the root key only', async () => {
+    const status = await gh.http('GET', '/v1/admin/projection', { key: ROOT_KEY });
+    expect(status.body).toMatchObject({ running: true, rebuilding: false });
+    const started = await gh.http('POST', '/v1/admin/projection/rebuild', { key: ROOT_KEY });
+    expect(started.status).toBe(202);
+    const head = await eventCount(gh.store);
+    expect(await gh.app.get(ProjectionProgress).waitFor(head, 5000)).toBe(true);
+    const after = await gh.http('GET', '/v1/admin/projection', { key: ROOT_KEY });
+    expect(after.body).toMatchObject({ lag: 0, rebuilding: false, rebuild: { total: String(head), applied: Number(head) } });
+    expect(after.body.rebuild.finishedAt).toBeDefined();
+    const admin = (await gh.http('GET', '/v1/accounts/acme/users', { key: ROOT_KEY })).body.items[0];
+    const key = await gh.http('POST', `/v1/accounts/acme/users/${admin.id}/api-keys`, { key: ROOT_KEY, body: {} });
+    expect((await gh.http('GET', '/v1/admin/projection', { key: key.body.key })).status).toBe(403);
+    expect((await gh.http('POST', '/v1/admin/projection/rebuild', { key: key.body.key })).status).toBe(403);
+  });
+});

@@ -18,6 +18,7 @@ import { InviteUserHandler } from './commands/invite-user';
 import { Config } from './config/config';
 import { AccessModelController } from './http/access-model.controller';
 import { AuditController } from './http/audit.controller';
+import { AdminController } from './http/admin.controller';
 import { AuditService } from './audit/audit.service';
 import { IdentityController } from './http/identity.controller';
 import { KeyLookup } from './auth/key-lookup';
@@ -94,7 +95,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [AccountsController, MembersController, AccessModelController, IdentityController, AuditController, ApiKeysController, CheckController, HealthController, DocsController],
+      controllers: [AccountsController, MembersController, AccessModelController, IdentityController, AuditController, AdminController, ApiKeysController, CheckController, HealthController, DocsController],
       providers,
     };
   }

@@ -18,6 +18,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
   private restartTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   lastError: string | null = null;
+  /** The latest rebuild's progress, for `gatehouse projection status`. */
+  rebuildProgress: { startedAt: string; total: string; applied: number; eventsPerSecond: number; finishedAt?: string } | null = null;
+  private rebuildStart = 0;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -48,12 +51,26 @@ export class ProjectorService implements OnApplicationBootstrap, OnModuleDestroy
     await this.cache.apply(events[events.length - 1].position, ops);
     this.failures = 0;
     this.progress.advanced();
+    const rebuild = this.rebuildProgress;
+    if (rebuild && !rebuild.finishedAt) {
+      rebuild.applied += events.length;
+      const seconds = (Date.now() - this.rebuildStart) / 1000;
+      rebuild.eventsPerSecond = seconds > 0 ? Math.round(rebuild.applied / seconds) : 0;
+      if (events[events.length - 1].position >= BigInt(rebuild.total)) rebuild.finishedAt = new Date().toISOString();
+    }
   }
 
-  /** Drops the cache and replays the whole store into it. */
+  /**
+   * Drops the cache and replays the whole store into it. Checks answered meanwhile see
+   * a cache that knows less than the store: they deny (fail closed), never allow on stale data.
+   */
   async rebuild(): Promise<void> {
     await this.subscription?.close();
     this.subscription = null;
+    const head = (await this.store.headPosition()) ?? 0n;
+    this.rebuildStart = Date.now();
+    this.rebuildProgress = { startedAt: new Date().toISOString(), total: head.toString(), applied: 0, eventsPerSecond: 0 };
+    if (head === 0n) this.rebuildProgress.finishedAt = this.rebuildProgress.startedAt;
     await this.cache.clear();
     await this.start();
   }

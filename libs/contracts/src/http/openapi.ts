@@ -313,6 +313,12 @@ export const openApiDocument = {
         responses: { '200': { description: 'Effective access' }, ...problems(400, 401, 403, 404) },
       },
     },
+    '/v1/admin/projection': {
+      get: { summary: 'Projection status: checkpoint vs head, and the latest rebuild (root key only)', responses: { '200': { description: 'Status' }, ...problems(401, 403) } },
+    },
+    '/v1/admin/projection/rebuild': {
+      post: { summary: 'Rebuild the permission cache from position zero (root key only)', responses: { '202': { description: 'Started' }, ...problems(401, 403) } },
+    },
     '/docs': { get: { summary: 'API explorer (HTML)', security: [], responses: { '200': { description: 'HTML page' } } } },
     '/docs-json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
