@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const out = join(root, 'dist');
-const roots = ['apps', 'libs', 'bench'];
+const roots = ['apps', 'libs', 'bench', 'test/support'];
 
 async function* walk(dir) {
   let entries;

@@ -9,6 +9,7 @@ import { InProcessPermissionCache, PermissionCache, RedisPermissionCache } from 
 import { RootKey } from '../../apps/gatehouse/src/auth/root-key';
 import { buildInfrastructure, createApp, randomIds } from '../../apps/gatehouse/src/bootstrap';
 import { loadConfig } from '../../apps/gatehouse/src/config/config';
+import { GrpcServer } from '../../apps/gatehouse/src/grpc/grpc-server';
 
 export const ROOT_KEY = 'test-root-key-0123456789abcdef0123456789';
 
@@ -19,6 +20,8 @@ export interface TestGatehouse {
   dataDir: string;
   /** Set when the cache is Redis: every key this instance wrote starts with it. */
   redisPrefix?: string;
+  /** Set with `grpc: true`: where the gRPC server listens (`127.0.0.1:<free port>`). */
+  grpcAddress?: string;
   /** Sends a request through the whole HTTP stack (Fastify inject, no socket). */
   http(method: string, url: string, options?: { key?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<HttpResult>;
   stop(options?: { keepData?: boolean }): Promise<void>;
@@ -44,6 +47,8 @@ export async function startGatehouse(
     clock?: Clock;
     /** Every line the app logs, at debug level, is pushed here. */
     logs?: string[];
+    /** Also serve gRPC, on a free loopback port (GRPC_PORT=0). */
+    grpc?: boolean;
   } = {},
 ): Promise<TestGatehouse> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
@@ -79,12 +84,14 @@ export async function startGatehouse(
     logger,
   );
   void buildInfrastructure; // main.ts wiring is exercised by the start-up test
+  const grpcPort = options.grpc ? await app.get(GrpcServer).listen('127.0.0.1', 0) : null;
   return {
     app,
     store,
     cache,
     dataDir,
     ...(options.cache === 'redis' ? { redisPrefix } : {}),
+    ...(grpcPort !== null ? { grpcAddress: `127.0.0.1:${grpcPort}` } : {}),
     async http(method, url, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       if (o.key) headers.authorization = `Bearer ${o.key}`;

@@ -53,3 +53,58 @@ export interface List<T> {
   /** Paged lists: pass it back as --cursor for the next page. */
   nextCursor?: string | null;
 }
+
+/** One event of the audit log, as auditors see it. */
+export interface AuditEntry {
+  position: string;
+  occurredAt: string;
+  type: string;
+  actor: string;
+  actorKeyId?: string;
+  stream: string;
+  targets: string[];
+  correlationId: string;
+  causationId: string;
+  commandId: string;
+  data: unknown;
+}
+
+export interface ChainCheck {
+  account: string;
+  valid: boolean;
+  events: number;
+  streams: number;
+  firstBreak?: { streamId: string; revision: string; position?: string; problem: string };
+}
+
+/** A check answered from history: the revision it was folded to, and that moment's time. */
+export interface AsOfAnswer extends CheckAnswer {
+  asOf: string;
+}
+
+export interface EffectiveAccess {
+  principal: { type: string; id: string };
+  account: string | { id: string; status: string };
+  status: string;
+  teams: string[];
+  roles: { name: string; grants: Grant[]; scopes: Record<string, string[]> }[];
+  revision: string;
+}
+
+/** Revisions are decimal strings on the wire; counts may be either. */
+export interface ProjectionStatus {
+  checkpoint: string;
+  head: string;
+  lag: number;
+  running?: boolean;
+  rebuilding: boolean;
+  rebuild?: RebuildProgress;
+}
+
+export interface RebuildProgress {
+  startedAt: string;
+  applied: number | string;
+  total: number | string;
+  eventsPerSecond: number;
+  finishedAt?: string;
+}

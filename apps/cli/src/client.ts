@@ -44,10 +44,8 @@ export class GatehouseClient {
   }
 
   async request<T>(method: string, path: string, options: { body?: unknown; query?: Query; auth?: boolean }): Promise<T> {
-    const url = new URL(this.server + path);
-    for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'user-agent': 'gatehouse-cli' };
-    if (options.auth !== false && this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    const url = this.url(path, options.query);
+    const headers = this.headers('application/json, application/problem+json', options.auth);
     if (options.body !== undefined) headers['content-type'] = 'application/json';
 
     let response: { status: number; text: string };
@@ -72,6 +70,106 @@ export class GatehouseClient {
       return body as T;
     }
     throw new ApiError(asProblem(status, body, text));
+  }
+
+  /**
+   * A GET whose body is handed to `sink` chunk by chunk as it arrives (exports), so it is
+   * never held whole in memory; the next chunk is read only once `sink` has taken this one.
+   * The timeout bounds the wait for the answer and every silence of the server while
+   * sending, not the whole transfer (nor the time `sink` takes: a paused pager is fine).
+   */
+  async download(path: string, query: Query, accept: string, sink: (chunk: Buffer) => void | Promise<void>): Promise<{ bytes: number; contentType?: string }> {
+    const url = this.url(path, query);
+    const headers = this.headers(`${accept}, application/problem+json`);
+    const transport = url.protocol === 'https:' ? https : http;
+    const request = transport.request(url, { method: 'GET', headers });
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        request.destroy(new Error('timed out'));
+      }, this.options.timeoutMs);
+    };
+    arm();
+    try {
+      let response: http.IncomingMessage;
+      try {
+        response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+          request.on('response', resolve);
+          request.on('error', reject);
+          request.end();
+        });
+      } catch (error) {
+        throw this.unreachable(error, timedOut);
+      }
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        try {
+          for await (const chunk of response as AsyncIterable<Buffer>) if ((size += chunk.length) <= 65_536) chunks.push(chunk);
+        } catch (error) {
+          throw this.unreachable(error, timedOut);
+        }
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        throw new ApiError(asProblem(status, body, text));
+      }
+
+      let bytes = 0;
+      let sinkFailure: { error: unknown } | undefined;
+      try {
+        for await (const chunk of response as AsyncIterable<Buffer>) {
+          clearTimeout(timer);
+          bytes += chunk.length;
+          try {
+            await sink(chunk);
+          } catch (error) {
+            sinkFailure = { error };
+            break;
+          }
+          arm();
+        }
+      } catch (error) {
+        throw this.cutShort(path, bytes, error, timedOut);
+      }
+      if (sinkFailure) {
+        request.destroy();
+        throw sinkFailure.error;
+      }
+      if (!response.complete) throw this.cutShort(path, bytes, undefined, timedOut);
+      return { bytes, contentType: response.headers['content-type'] };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private url(path: string, query: Query | undefined): URL {
+    const url = new URL(this.server + path);
+    for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+    return url;
+  }
+
+  private headers(accept: string, auth?: boolean): Record<string, string> {
+    const headers: Record<string, string> = { accept, 'user-agent': 'gatehouse-cli' };
+    if (auth !== false && this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    return headers;
+  }
+
+  /** The answer started, then stopped before its end: what arrived is incomplete. */
+  private cutShort(path: string, bytes: number, error: unknown, timedOut: boolean): UnreachableError {
+    const why = timedOut ? `sent nothing for ${this.options.timeoutMs / 1000} s` : `closed the connection${error ? ` (${errorCode(error) ?? (error as Error).message})` : ''}`;
+    return new UnreachableError(
+      `Gatehouse at ${this.server} ${why} after ${bytes} bytes of ${path}: the output is incomplete`,
+      timedOut ? 'retry, or raise --timeout' : "retry, and look at the server's logs",
+    );
   }
 
   private send(method: string, url: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<{ status: number; text: string }> {

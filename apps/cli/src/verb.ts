@@ -99,3 +99,21 @@ export function timestamp(option: string, value: string | undefined): string | u
   }
   return new Date(time).toISOString();
 }
+
+/** A revision (position in the store) as the server prints it: digits. */
+export function revision(option: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]{1,20}$/.test(value)) throw new UsageError(`--${option} must be a revision (a whole number, as every write prints), not "${value}"`);
+  return value;
+}
+
+/** A point in the past: a revision (digits) or a date or time (RFC 3339 for the server). */
+export function revisionOrTime(option: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (/^[0-9]{1,20}$/.test(value)) return value;
+  try {
+    return timestamp(option, value);
+  } catch {
+    throw new UsageError(`--${option} must be a revision (a number a write printed, e.g. 42) or a time such as 2026-11-03T10:00:00Z, not "${value}"`);
+  }
+}

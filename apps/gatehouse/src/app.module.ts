@@ -8,6 +8,8 @@ import { AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator';
 import { RootKey } from './auth/root-key';
 import { CheckService } from './check/check.service';
+import { GrpcServer } from './grpc/grpc-server';
+import { PermissionGrpcService } from './grpc/permission.grpc-service';
 import { AcceptInvitationHandler } from './commands/accept-invitation';
 import { CreateApiKeyHandler, RevokeApiKeyHandler } from './commands/api-keys';
 import { ExecuteAccountCommandHandler } from './commands/account-command';
@@ -84,6 +86,8 @@ export class AppModule {
       ProjectionProgress,
       ProjectorService,
       CheckService,
+      PermissionGrpcService,
+      GrpcServer,
       AccountQueries,
       IdentityQueries,
       AuditService,

@@ -1,12 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { buildInfrastructure, createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/config';
+import { GrpcServer } from './grpc/grpc-server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const infra = await buildInfrastructure(config);
   const app = await createApp(infra);
   await app.listen({ port: config.port, host: config.host });
+  // gRPC (PermissionService, health, reflection) on its own port, wherever the API runs.
+  const grpcPort = config.roles.api ? await app.get(GrpcServer).listen(config.grpcHost, config.grpcPort) : null;
   // Close cleanly on a stop signal: subscriptions end, the SQLite file is closed, then exit 0.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
   const store = config.eventStoreConnectionString ? 'EventStoreDB' : `SQLite file ${config.dataDir}/events.sqlite`;
   const cache = config.redisUrl ? 'Redis' : 'in-process';
   logger.log(`listening on ${url} (event store: ${store}; permission cache: ${cache}); API docs at ${url}/docs`);
+  if (grpcPort !== null) logger.log(`gRPC on ${config.grpcHost}:${grpcPort} (gatehouse.v1.PermissionService, health, reflection)`);
   if (infra.generatedRootKey) {
     // Printed once, on the first start of a new data directory; only its digest is stored.
     process.stdout.write(

@@ -87,7 +87,8 @@ export interface SubscribeOptions {
 }
 
 export interface EventStore {
-  readStream(stream: string, options?: { fromRevision?: bigint }): Promise<ReadStreamResult>;
+  /** `maxCount` bounds the events returned; `revision` is still the stream's last revision. */
+  readStream(stream: string, options?: { fromRevision?: bigint; maxCount?: number }): Promise<ReadStreamResult>;
   appendToStream(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Position of the newest event, or null for an empty store. */

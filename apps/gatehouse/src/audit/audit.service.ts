@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  accountFromSnapshot,
   AccountEvent,
   AccountState,
+  accountToSnapshot,
   accountStream,
   Actor,
   ApiKeyEvent,
@@ -53,6 +55,15 @@ export interface AuditEntry {
 }
 
 const PAGE = 2000;
+/** Snapshot spacing, in events of the account stream. */
+const SNAPSHOT_EVERY = 2000n;
+const MAX_SNAPSHOT_CHARS = 256 * 1024 * 1024;
+
+interface Snapshot {
+  revision: bigint;
+  position: bigint;
+  json: string;
+}
 
 /**
  * The audit log is the event stream (DESIGN §6): queried by account, actor, target,
@@ -61,6 +72,10 @@ const PAGE = 2000;
  */
 @Injectable()
 export class AuditService {
+  /** Account stream → snapshots, oldest first (in memory; rebuilt lazily after a restart). */
+  private readonly snapshots = new Map<string, Snapshot[]>();
+  private snapshotChars = 0;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -146,18 +161,56 @@ export class AuditService {
   /** The account's state (and optionally one key's) folded up to a past revision or time. */
   async stateAt(account: string, at: { position?: bigint; time?: Date }, keyId?: string) {
     const limit = await this.positionAt(at);
-    const fold = async <S, E>(stream: string, initial: S, evolve: (s: S, e: E) => S) => {
-      let state = initial;
-      const { events } = await this.store.readStream(stream);
-      for (const e of events) {
+    const accountState = await this.accountAt(account, limit);
+    let keyState: ApiKeyState | undefined;
+    if (keyId) {
+      keyState = initialApiKeyState();
+      for (const e of (await this.store.readStream(apiKeyStream(keyId))).events) {
         if (e.position > limit) break;
-        state = evolve(state, { type: e.type, data: e.data } as E);
+        keyState = evolveApiKey(keyState, { type: e.type, data: e.data } as ApiKeyEvent);
       }
-      return state;
-    };
-    const accountState = await fold<AccountState, AccountEvent>(accountStream(account), initialAccountState(), evolveAccount);
-    const keyState = keyId ? await fold<ApiKeyState, ApiKeyEvent>(apiKeyStream(keyId), initialApiKeyState(), evolveApiKey) : undefined;
+    }
     return { accountState, keyState, position: limit };
+  }
+
+  /**
+   * Folds the account stream up to `limit`, starting from the nearest snapshot at or
+   * before it and leaving a new snapshot every SNAPSHOT_EVERY events on the way: the
+   * cost of an as-of answer is bounded by the spacing, not by the account's age.
+   */
+  private async accountAt(account: string, limit: bigint): Promise<AccountState> {
+    const stream = accountStream(account);
+    const snapshots = this.snapshots.get(stream) ?? [];
+    let best: Snapshot | undefined;
+    for (const snap of snapshots) if (snap.position <= limit) best = snap;
+    let state = best ? accountFromSnapshot(best.json) : initialAccountState();
+    let from = best ? best.revision + 1n : 0n;
+    for (;;) {
+      const { events } = await this.store.readStream(stream, { fromRevision: from, maxCount: PAGE });
+      for (const e of events) {
+        if (e.position > limit) return state;
+        state = evolveAccount(state, { type: e.type, data: e.data } as AccountEvent);
+        if ((e.revision + 1n) % SNAPSHOT_EVERY === 0n && !snapshots.some((s) => s.revision === e.revision)) {
+          this.remember(stream, { revision: e.revision, position: e.position, json: accountToSnapshot(state) });
+        }
+      }
+      if (events.length < PAGE) return state;
+      from = events[events.length - 1].revision + 1n;
+    }
+  }
+
+  private remember(stream: string, snapshot: Snapshot): void {
+    const list = this.snapshots.get(stream) ?? [];
+    list.push(snapshot);
+    list.sort((a, b) => (a.revision < b.revision ? -1 : 1));
+    this.snapshots.set(stream, list);
+    this.snapshotChars += snapshot.json.length;
+    // Bounded memory: drop the oldest streams' snapshots first; they are rebuilt on demand.
+    for (const [key, old] of this.snapshots) {
+      if (this.snapshotChars <= MAX_SNAPSHOT_CHARS || key === stream) break;
+      this.snapshotChars -= old.reduce((n, s) => n + s.json.length, 0);
+      this.snapshots.delete(key);
+    }
   }
 
   /** "What could this key do last Tuesday at 10:00?": a check answered from history. */

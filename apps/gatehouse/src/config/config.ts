@@ -5,6 +5,9 @@
 export interface Config {
   port: number;
   host: string;
+  /** gRPC port (GRPC_PORT, default 50051; 0 picks a free one) and bind address (GRPC_HOST, default HOST). */
+  grpcPort: number;
+  grpcHost: string;
   dataDir: string;
   /** Set: EventStoreDB is the store; unset: the embedded SQLite file under dataDir. */
   eventStoreConnectionString?: string;
@@ -82,12 +85,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of debug, info, warn, error, silent; got "${logLevel}"`);
   }
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const grpcPort = int(env, 'GRPC_PORT', 50051, 0, 65535);
+  if (grpcPort !== 0 && grpcPort === port) throw new ConfigError('GRPC_PORT', `must differ from PORT (both are ${port})`);
+  const grpcHost = env.GRPC_HOST || env.HOST || '0.0.0.0';
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(grpcHost)) throw new ConfigError('GRPC_HOST', `must be a host name or IP address, got "${grpcHost}"`);
   const redisPrefix = env.REDIS_PREFIX ?? 'gh';
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-32 of A-Z a-z 0-9 _ . -');
   return {
     seedAdmins: seedAdmins(env.GATEHOUSE_SEED_ADMINS),
-    port: int(env, 'PORT', 8080, 0, 65535),
+    port,
     host: env.HOST || '0.0.0.0',
+    grpcPort,
+    grpcHost,
     dataDir: env.GATEHOUSE_DATA_DIR || './data',
     eventStoreConnectionString: url(env, 'EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover']),
     eventStoreDeadlineMs: int(env, 'EVENTSTORE_DEADLINE_MS', 5000, 100, 120000),

@@ -117,6 +117,18 @@ export const openApiDocument = {
         responses: { '200': { description: 'Decision', ...json(ref('CheckResponse')) }, ...problems(400, 401, 503) },
       },
     },
+    '/v1/accounts/{account}/checks': {
+      post: {
+        summary: 'Check up to 1,000 permissions at once; each item is answered (or refused) on its own',
+        parameters: [account],
+        requestBody: {
+          required: true,
+          // The envelope is validated whole, each item on its own (so the schema's items are loose): documented item by item here.
+          ...json({ allOf: [ref('CheckBulkRequest')], properties: { checks: { type: 'array', items: ref('CheckBulkItem') } } }),
+        },
+        responses: { '200': { description: 'One result per check, in order', ...json(ref('CheckBulkResponse')) }, ...problems(400, 401, 503) },
+      },
+    },
     '/v1/accounts/{account}/roles': {
       get: { summary: 'List roles (built-in and custom)', parameters: [account], responses: { '200': { description: 'Roles' }, ...problems(400, 401, 403, 404) } },
       post: {

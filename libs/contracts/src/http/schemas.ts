@@ -33,6 +33,43 @@ const scopes = {
   description: 'Per scope dimension, the tag values the role may see; empty or missing = unrestricted.',
 } as const;
 
+/** The parts of a check, shared by CheckRequest and the items of CheckBulkRequest. */
+const checkPrincipal = {
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'id'],
+      properties: { type: { type: 'string', enum: ['user', 'service_account'] }, id: { type: 'string', minLength: 1, maxLength: 128 } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['apiKey'],
+      properties: { apiKey: { type: 'string', minLength: 1, maxLength: 512 } },
+    },
+  ],
+} as const;
+const checkAction = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}:[a-z][a-z0-9_]{0,63}$' } as const;
+const checkResource = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    type: { type: 'string', maxLength: 64 },
+    id: { type: 'string', maxLength: 256 },
+    owner: { type: 'string', maxLength: 128 },
+    team: { type: 'string', maxLength: 128 },
+    tags: {
+      type: 'object',
+      maxProperties: 32,
+      additionalProperties: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 256 } },
+    },
+  },
+} as const;
+
+/** The most checks one batch may hold (POST …/checks, gRPC CheckBulk). */
+export const MAX_BULK_CHECKS = 1000;
+
 export const schemas = {
   CreateAccountRequest: {
     type: 'object',
@@ -218,38 +255,9 @@ export const schemas = {
     additionalProperties: false,
     required: ['principal', 'action'],
     properties: {
-      principal: {
-        oneOf: [
-          {
-            type: 'object',
-            additionalProperties: false,
-            required: ['type', 'id'],
-            properties: { type: { type: 'string', enum: ['user', 'service_account'] }, id: { type: 'string', minLength: 1, maxLength: 128 } },
-          },
-          {
-            type: 'object',
-            additionalProperties: false,
-            required: ['apiKey'],
-            properties: { apiKey: { type: 'string', minLength: 1, maxLength: 512 } },
-          },
-        ],
-      },
-      action: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}:[a-z][a-z0-9_]{0,63}$' },
-      resource: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          type: { type: 'string', maxLength: 64 },
-          id: { type: 'string', maxLength: 256 },
-          owner: { type: 'string', maxLength: 128 },
-          team: { type: 'string', maxLength: 128 },
-          tags: {
-            type: 'object',
-            maxProperties: 32,
-            additionalProperties: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 256 } },
-          },
-        },
-      },
+      principal: checkPrincipal,
+      action: checkAction,
+      resource: checkResource,
       consistency: {
         type: 'object',
         additionalProperties: false,
@@ -269,6 +277,45 @@ export const schemas = {
         properties: { role: { type: 'string' }, grant: { type: 'string' }, condition: { type: 'string' } },
       },
       revision,
+    },
+  },
+  CheckBulkItem: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['principal', 'action'],
+    description: 'One check of a batch: a CheckRequest without consistency, which the batch gives once.',
+    properties: { principal: checkPrincipal, action: checkAction, resource: checkResource },
+  },
+  CheckBulkRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['checks'],
+    properties: {
+      checks: {
+        type: 'array',
+        maxItems: MAX_BULK_CHECKS,
+        // Items are validated one by one against CheckBulkItem, so a malformed item gets its own error result.
+        items: { type: 'object' },
+        description: `Up to ${MAX_BULK_CHECKS} CheckBulkItem objects, answered independently and in order (more: 400 CHECK.TOO_MANY_ITEMS).`,
+      },
+      consistency: { type: 'object', additionalProperties: false, properties: { atLeast: revision }, description: 'Applies to every check of the batch.' },
+    },
+  },
+  CheckBulkResponse: {
+    type: 'object',
+    required: ['results', 'revision'],
+    properties: {
+      results: {
+        type: 'array',
+        description: 'One per check, in request order: a CheckResponse, or {error: Problem} for an item that could not be answered.',
+        items: {
+          oneOf: [
+            { $ref: '#/components/schemas/CheckResponse' },
+            { type: 'object', required: ['error'], properties: { error: { $ref: '#/components/schemas/Problem' } } },
+          ],
+        },
+      },
+      revision: { ...revision, description: 'A revision every answer of the batch reflects at least (the lowest of theirs).' },
     },
   },
   Member: {

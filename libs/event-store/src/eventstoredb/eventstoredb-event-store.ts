@@ -83,12 +83,19 @@ export class EventStoreDbEventStore implements EventStore {
     this.deadlineMs = options.deadlineMs ?? 5000;
   }
 
-  async readStream(stream: string, options: { fromRevision?: bigint } = {}): Promise<ReadStreamResult> {
+  async readStream(stream: string, options: { fromRevision?: bigint; maxCount?: number } = {}): Promise<ReadStreamResult> {
     try {
+      if (options.maxCount !== undefined && options.maxCount <= 0) return { revision: await this.streamRevision(stream), events: [] };
       const resolved = await this.collect(`readStream ${stream}`, () =>
-        this.client.readStream(stream, { fromRevision: options.fromRevision ?? START, direction: FORWARDS }),
+        this.client.readStream(stream, {
+          fromRevision: options.fromRevision ?? START,
+          direction: FORWARDS,
+          ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}),
+        }),
       );
       const events = resolved.flatMap((r) => (r.event ? [toRecorded(r.event)] : []));
+      // A bounded read may stop short of the end: ask for the stream's last revision then.
+      if (events.length > 0 && options.maxCount !== undefined) return { revision: await this.streamRevision(stream), events };
       if (events.length > 0) return { revision: events[events.length - 1].revision, events };
       // Read past the end of an existing stream: the port still wants its revision.
       return { revision: await this.streamRevision(stream), events: [] };

@@ -20,12 +20,12 @@ export class InMemoryEventStore implements EventStore {
   private readonly streams = new Map<string, RecordedEvent[]>();
   private readonly subscriptions = new Set<PollingSubscription>();
 
-  async readStream(stream: string, options: { fromRevision?: bigint } = {}): Promise<ReadStreamResult> {
+  async readStream(stream: string, options: { fromRevision?: bigint; maxCount?: number } = {}): Promise<ReadStreamResult> {
     const events = this.streams.get(stream) ?? [];
     const from = Number(options.fromRevision ?? 0n);
     return {
       revision: events.length === 0 ? NO_STREAM_REVISION : BigInt(events.length - 1),
-      events: events.slice(from).map(clone),
+      events: events.slice(from, options.maxCount === undefined ? undefined : from + options.maxCount).map(clone),
     };
   }
 

@@ -61,12 +61,13 @@ export class SqliteEventStore implements EventStore {
 
   private readonly selectStreamRevision: Database.Statement<[string]>;
   private readonly selectStream: Database.Statement<[string, bigint]>;
+  private readonly selectStreamPage: Database.Statement<[string, bigint, number]>;
   private readonly selectAll: Database.Statement<[bigint, number]>;
   private readonly selectHead: Database.Statement<[]>;
   private readonly insertEvent: Database.Statement<[string, bigint, string, string, string, string]>;
   private readonly selectPing: Database.Statement<[]>;
   private readonly appendTx: Database.Transaction<(stream: string, events: NewEvent[], expected: ExpectedRevision) => AppendResult>;
-  private readonly readStreamTx: Database.Transaction<(stream: string, from: bigint) => ReadStreamResult>;
+  private readonly readStreamTx: Database.Transaction<(stream: string, from: bigint, maxCount?: number) => ReadStreamResult>;
 
   constructor(options: SqliteEventStoreOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
@@ -86,6 +87,7 @@ export class SqliteEventStore implements EventStore {
 
     this.selectStreamRevision = this.db.prepare('SELECT MAX(revision) FROM events WHERE stream_id = ?').pluck();
     this.selectStream = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision`).raw();
+    this.selectStreamPage = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`).raw();
     this.selectAll = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw();
     this.selectHead = this.db.prepare('SELECT MAX(position) FROM events').pluck();
     this.selectPing = this.db.prepare('SELECT 1 FROM events LIMIT 1').pluck();
@@ -106,15 +108,19 @@ export class SqliteEventStore implements EventStore {
     });
 
     // One read transaction, so the revision matches the events even if another process appends in between.
-    this.readStreamTx = this.db.transaction((stream, from) => {
+    this.readStreamTx = this.db.transaction((stream, from, maxCount) => {
+      if (maxCount !== undefined) {
+        const page = maxCount <= 0 ? [] : (this.selectStreamPage.all(stream, from, maxCount) as EventRow[]);
+        return { revision: this.streamRevision(stream), events: page.map(toRecorded) };
+      }
       const rows = this.selectStream.all(stream, from) as EventRow[];
       const revision = rows.length > 0 ? rows[rows.length - 1][2] : this.streamRevision(stream);
       return { revision, events: rows.map(toRecorded) };
     });
   }
 
-  async readStream(stream: string, options: { fromRevision?: bigint } = {}): Promise<ReadStreamResult> {
-    return this.run(() => this.readStreamTx(stream, options.fromRevision ?? 0n));
+  async readStream(stream: string, options: { fromRevision?: bigint; maxCount?: number } = {}): Promise<ReadStreamResult> {
+    return this.run(() => this.readStreamTx(stream, options.fromRevision ?? 0n, options.maxCount));
   }
 
   async appendToStream(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {

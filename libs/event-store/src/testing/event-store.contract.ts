@@ -60,6 +60,15 @@ export function describeEventStoreContract(name: string, make: () => Promise<Con
     }
 
     describe('readStream and appendToStream', () => {
+      it('readStream with maxCount returns a bounded page and still the stream\'s last revision', async () => {
+        const stream = `paged-${Math.random().toString(36).slice(2)}`;
+        await store.appendToStream(stream, [0, 1, 2, 3, 4].map((n) => newEvent(`E${n}`)), { expectedRevision: 'no_stream' });
+        const page = await store.readStream(stream, { fromRevision: 1n, maxCount: 2 });
+        expect(page.revision).toBe(4n);
+        expect(page.events.map((e) => e.revision)).toEqual([1n, 2n]);
+        expect((await store.readStream(stream, { fromRevision: 4n, maxCount: 10 })).events.map((e) => e.revision)).toEqual([4n]);
+        expect((await store.readStream(stream, { maxCount: 0 })).events).toEqual([]);
+      });
       it('reads a stream that does not exist as revision -1n with no events', async () => {
         expect(await store.readStream(streamName('missing'))).toEqual({ revision: -1n, events: [] });
         expect(await store.readStream(streamName('missing'), { fromRevision: 3n })).toEqual({ revision: -1n, events: [] });

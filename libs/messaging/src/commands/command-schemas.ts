@@ -22,7 +22,7 @@ const command = <T extends string>(type: T, description: string, required: strin
 export const commandSchemas = {
   InviteUser: command(
     'InviteUser',
-    'Invites a user by email (operation users.invite). The invitation token is not sent anywhere: the user signs in through your identity provider.',
+    'Invites a user by email (operation members.invite). The invitation token is not sent anywhere: the user signs in through your identity provider.',
     ['email'],
     { ...schemas.InviteUserRequest.properties },
   ),

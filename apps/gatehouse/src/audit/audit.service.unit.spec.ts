@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { AccountEvent, accountToSnapshot, evolveAccount, initialAccountState, presetModel, systemClock } from '@gatehouse/domain';
+import { InMemoryEventStore, NewEvent } from '@gatehouse/event-store';
+import { CommandRunner } from '../commands/command-runner';
+import { AuditService } from './audit.service';
+
+/** As-of answers through snapshots equal folding the whole history, at every kind of position. */
+describe('AuditService snapshots', () => {
+  const event = (type: AccountEvent['type'], data: unknown): NewEvent => ({
+    id: randomUUID(),
+    type,
+    data,
+    metadata: { actor: 'root', account: 'big', commandId: randomUUID(), correlationId: 'c', causationId: 'c', occurredAt: '2026-11-23T10:00:00.000Z', schemaVersion: 1 },
+  });
+
+  it('answers as of any position exactly as a full fold does, across snapshot boundaries', async () => {
+    const store = new InMemoryEventStore();
+    const all: AccountEvent[] = [
+      { type: 'AccountCreated', data: { accountId: 'big', model: presetModel('fireworks') } },
+      ...Array.from({ length: 20 }, (_, i): AccountEvent => ({
+        type: 'UserAdded',
+        data: { accountId: 'big', userId: `u${i}`, email: `u${i}@x`, roles: ['user'], reason: 'seed_admin', generation: 1 },
+      })),
+    ];
+    for (let i = 0; all.length < 7000; i++) {
+      const principal = { type: 'user' as const, id: `u${i % 20}` };
+      all.push({ type: i % 2 === 0 ? 'RoleAssigned' : 'RoleUnassigned', data: { accountId: 'big', principal, role: 'contributor' } });
+    }
+    for (let i = 0; i < all.length; i += 500) {
+      await store.appendToStream('account-big', all.slice(i, i + 500).map((e) => event(e.type, e.data)), { expectedRevision: 'any' });
+    }
+    const audit = new AuditService(store, systemClock, new CommandRunner(store, systemClock, { next: (p) => `${p}_x`, uuid: randomUUID }));
+    for (const position of [1n, 2000n, 2001n, 3999n, 4000n, 6999n, 7000n, 2500n, 100n]) {
+      const expected = all.slice(0, Number(position)).reduce(evolveAccount, initialAccountState());
+      const { accountState } = await audit.stateAt('big', { position });
+      expect({ position, state: accountToSnapshot(accountState) }).toEqual({ position, state: accountToSnapshot(expected) });
+    }
+    // The snapshots were left on the way.
+    expect((audit as unknown as { snapshots: Map<string, unknown[]> }).snapshots.get('account-big')?.length).toBe(3);
+  });
+});
