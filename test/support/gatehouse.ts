@@ -57,6 +57,8 @@ export async function startGatehouse(
     GATEHOUSE_ROOT_KEY: ROOT_KEY,
     LOG_LEVEL: options.logs ? 'debug' : 'error',
     PORT: '0',
+    GRPC_PORT: '0',
+    GRPC_HOST: '127.0.0.1',
     ...(options.env ?? {}),
   });
   let cache: PermissionCache;
@@ -84,14 +86,14 @@ export async function startGatehouse(
     logger,
   );
   void buildInfrastructure; // main.ts wiring is exercised by the start-up test
-  const grpcPort = options.grpc ? await app.get(GrpcServer).listen('127.0.0.1', 0) : null;
+  const grpcPort = options.grpc ? await app.get(GrpcServer).listen(config.grpcHost, config.grpcPort) : null;
   return {
     app,
     store,
     cache,
     dataDir,
     ...(options.cache === 'redis' ? { redisPrefix } : {}),
-    ...(grpcPort !== null ? { grpcAddress: `127.0.0.1:${grpcPort}` } : {}),
+    ...(grpcPort !== null ? { grpcAddress: `${config.grpcHost}:${grpcPort}` } : {}),
     async http(method, url, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       if (o.key) headers.authorization = `Bearer ${o.key}`;

@@ -36,7 +36,13 @@ class KafkaTestRoot {}
  * (as main.ts will): SQLite store, in-process cache, real Nest + Fastify, real Kafka.
  * Topic names get a per-run suffix so reruns against one KAFKA_BROKERS never mix.
  */
-export async function startKafkaGatehouse(options: { brokers: string[]; suffix: string; dataDir?: string }): Promise<KafkaTestGatehouse> {
+export async function startKafkaGatehouse(options: {
+  brokers: string[];
+  suffix: string;
+  dataDir?: string;
+  /** null: MessagingModule.forRoot(null), Kafka off. */
+  kafkaOff?: boolean;
+}): Promise<KafkaTestGatehouse> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-kafka-e2e-'));
   const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ROOT_KEY: ROOT_KEY, LOG_LEVEL: 'error', PORT: '0' });
   const kafka = loadKafkaConfig({
@@ -51,7 +57,7 @@ export async function startKafkaGatehouse(options: { brokers: string[]; suffix: 
   const store = new SqliteEventStore({ file: join(dataDir, 'events.sqlite') });
   const infra = { config, eventStore: store, permissionCache: new InProcessPermissionCache(), rootKey: RootKey.fromKey(ROOT_KEY), clock: systemClock, ids: randomIds };
   const app = await NestFactory.create<NestFastifyApplication>(
-    { module: KafkaTestRoot, imports: [AppModule.with(infra), MessagingModule.forRoot(kafka)] },
+    { module: KafkaTestRoot, imports: [AppModule.with(infra), MessagingModule.forRoot(options.kafkaOff ? null : kafka)] },
     new FastifyAdapter(),
     { logger: ['error'], abortOnError: false },
   );
@@ -61,8 +67,8 @@ export async function startKafkaGatehouse(options: { brokers: string[]; suffix: 
     store,
     kafka,
     dataDir,
-    relay: app.get(EventRelayService),
-    commands: app.get(CommandConsumerService),
+    relay: options.kafkaOff ? (null as never) : app.get(EventRelayService),
+    commands: options.kafkaOff ? (null as never) : app.get(CommandConsumerService),
     async http(method, url, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       if (o.key) headers.authorization = `Bearer ${o.key}`;

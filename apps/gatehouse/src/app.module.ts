@@ -24,6 +24,7 @@ import { AdminController } from './http/admin.controller';
 import { AuditService } from './audit/audit.service';
 import { IdentityController } from './http/identity.controller';
 import { KeyLookup } from './auth/key-lookup';
+import { FailedAuthLimiter } from './auth/failed-auth-limiter';
 import { KeyUsage } from './auth/key-usage';
 import { CreateInviteLinkHandler, JoinViaInviteLinkHandler } from './commands/invite-links';
 import { ProvisionUserHandler, RecordLoginHandler } from './commands/provision-user';
@@ -93,6 +94,7 @@ export class AppModule {
       AuditService,
       KeyUsage,
       KeyLookup,
+      FailedAuthLimiter,
       SeedAdmins,
       ...commandHandlers,
     ];

@@ -1,6 +1,7 @@
 import { VerbSpec } from '../verb';
 import { accountVerbs } from './account';
 import { accountLifecycleVerbs } from './account-lifecycle';
+import { auditVerbs } from './audit';
 import { catalogVerbs } from './catalog';
 import { checkVerbs } from './check';
 import { defaultsVerbs } from './defaults';
@@ -9,6 +10,7 @@ import { inviteLinkVerbs } from './invite-link';
 import { keyVerbs } from './key';
 import { keyListVerbs } from './key-list';
 import { profileVerbs } from './profile';
+import { projectionVerbs } from './projection';
 import { roleVerbs } from './role';
 import { serviceAccountVerbs } from './service-account';
 import { teamVerbs } from './team';
@@ -18,7 +20,8 @@ import { userLifecycleVerbs } from './user-lifecycle';
 /**
  * Every verb, in the order `gatehouse --help` lists them. The verbs in
  * account-lifecycle, user-lifecycle, service-account, invite-link, key-list and
- * introspect call endpoints of issue 4; an older server answers them ROUTE.NOT_FOUND.
+ * introspect call endpoints of issue 4, audit, projection and `check --as-of` those of
+ * issue 7; an older server answers them ROUTE.NOT_FOUND.
  */
 export const VERBS: readonly VerbSpec[] = [
   ...accountVerbs,
@@ -35,5 +38,7 @@ export const VERBS: readonly VerbSpec[] = [
   ...inviteLinkVerbs,
   ...checkVerbs,
   ...introspectVerbs,
+  ...auditVerbs,
+  ...projectionVerbs,
   ...profileVerbs,
 ];

@@ -1,10 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Actor } from '@gatehouse/domain';
+import { Actor, DomainError } from '@gatehouse/domain';
 import type { FastifyRequest } from 'fastify';
 import { validateParam } from '../http/validation';
 import { ID_PATTERN } from '@gatehouse/contracts';
 import { Authenticator } from './authenticator';
+import { FailedAuthLimiter } from './failed-auth-limiter';
 
 const PUBLIC = 'gatehouse:public';
 /** Marks a route that needs no API key (health, docs, accepting an invitation with its token). */
@@ -22,6 +23,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
+    private readonly limiter: FailedAuthLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -33,7 +35,16 @@ export class AuthGuard implements CanActivate {
       request.actor = { kind: 'anonymous' };
       return true;
     }
-    const { home, ...actor } = await this.authenticator.authenticate(request.headers.authorization, account);
+    let authenticated;
+    try {
+      authenticated = await this.authenticator.authenticate(request.headers.authorization, account);
+    } catch (error) {
+      if (error instanceof DomainError && error.category === 'unauthenticated' && this.limiter.fail(request.ip)) {
+        throw new DomainError('AUTH.RATE_LIMITED', 'rate_limited', 'too many failed authentications from this address: wait a minute');
+      }
+      throw error;
+    }
+    const { home, ...actor } = authenticated;
     request.actor = actor as Actor;
     if (home) request.actorAccount = home;
     return true;

@@ -26,6 +26,8 @@ export interface Config {
   /** account → emails that become admins at startup (and at the account's creation), Adaptive's Helm values. */
   seedAdmins: Map<string, string[]>;
   bodyLimitBytes: number;
+  /** Failed authentications per source address and minute before answers turn to 429. */
+  authFailuresPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -109,5 +111,6 @@ export function loadConfig(env: Env = process.env): Config {
     roles: { api: rolesRaw.includes('api'), projector: rolesRaw.includes('projector') },
     logLevel,
     bodyLimitBytes: int(env, 'GATEHOUSE_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    authFailuresPerMinute: int(env, 'GATEHOUSE_AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
   };
 }

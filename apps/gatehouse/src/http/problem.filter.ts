@@ -98,6 +98,7 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.error(`${request.method} ${body.instance}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
     if (body.status === 503) void reply.header('Retry-After', '1');
+    if (body.status === 429) void reply.header('Retry-After', '60');
     if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer');
     void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
   }

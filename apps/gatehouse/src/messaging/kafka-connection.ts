@@ -18,6 +18,9 @@ export class KafkaConnection implements OnModuleDestroy {
   private topicsReadyPromise: Promise<void> | null = null;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
+  /** Whether the brokers answered the topic set-up yet, and why not (for /readyz). */
+  status: 'connecting' | 'ready' = 'connecting';
+  lastError: string | null = null;
 
   constructor(@Inject(KAFKA_CONFIG) readonly config: KafkaConfig) {
     this.kafka = createKafka(config, {
@@ -38,8 +41,11 @@ export class KafkaConnection implements OnModuleDestroy {
           await this.withAdmin((admin) =>
             ensureTopics(admin, [{ topic: events }, { topic: commands }, { topic: results }, { topic: deadLetter }], this.logger),
           );
+          this.status = 'ready';
+          this.lastError = null;
           resolve();
         } catch (error) {
+          this.lastError = errorText(error);
           const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
           if (failures === 0 || failures % 10 === 0) {
             this.logger.warn(`brokers ${this.config.brokers.join(',')} unreachable (${errorText(error)}); retrying in ${delay} ms`);

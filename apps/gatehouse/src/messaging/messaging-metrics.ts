@@ -26,7 +26,14 @@ export interface ConsumerReadiness {
 /** For /readyz `details.kafka`. Kafka being down does not make Gatehouse unready: it keeps serving and catches up. */
 export type KafkaReadiness =
   | { enabled: false }
-  | { enabled: true; brokers: string[]; relay: RelayReadiness | 'not run here'; commands: ConsumerReadiness | 'not run here' };
+  | {
+      enabled: true;
+      brokers: string[];
+      /** `ok` once the brokers answered (topics checked or created); else why not yet. */
+      connection: string;
+      relay: RelayReadiness | 'not run here';
+      commands: ConsumerReadiness | 'not run here';
+    };
 
 const LAG_TIMEOUT_MS = 2000;
 
@@ -45,7 +52,9 @@ export class MessagingMetrics {
   async readiness(): Promise<KafkaReadiness> {
     if (!this.connection) return { enabled: false };
     const [relay, commands] = await Promise.all([this.relayReadiness(), this.consumerReadiness()]);
-    return { enabled: true, brokers: this.connection.config.brokers, relay, commands };
+    const c = this.connection;
+    const connection = c.status === 'ready' ? 'ok' : `connecting${c.lastError ? `: ${c.lastError}` : ''}`;
+    return { enabled: true, brokers: c.config.brokers, connection, relay, commands };
   }
 
   /** Prometheus text exposition lines (HELP, TYPE, samples), newline-terminated; empty when Kafka is off. */
@@ -57,6 +66,7 @@ export class MessagingMetrics {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
     };
+    metric('gatehouse_kafka_connected', 'gauge', '1 once the brokers answered the topic set-up.', [['', r.connection === 'ok' ? 1 : 0]]);
     if (r.relay !== 'not run here') {
       const relay = this.relayService!.relay!;
       metric('gatehouse_kafka_relay_lag', 'gauge', 'Event store positions not yet acknowledged by Kafka (events, with the SQLite store).', [['', r.relay.lag]]);

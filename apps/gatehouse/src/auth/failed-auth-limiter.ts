@@ -1,0 +1,47 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '@gatehouse/domain';
+import { Config } from '../config/config';
+import { CLOCK, CONFIG } from '../tokens';
+
+const WINDOW_MS = 60_000;
+const MAX_TRACKED = 100_000;
+
+/**
+ * Counts failed authentications per source address in a fixed one-minute window. Past
+ * the limit, further failures from that address answer 429 instead of 401; a valid key
+ * is never refused, so an attacker sharing an address cannot lock good keys out.
+ */
+@Injectable()
+export class FailedAuthLimiter {
+  private readonly windows = new Map<string, { start: number; failures: number }>();
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Records a failure; true when the address is now over the limit. */
+  fail(address: string): boolean {
+    const now = this.clock.now().getTime();
+    let w = this.windows.get(address);
+    if (!w || now - w.start >= WINDOW_MS) {
+      if (!w && this.windows.size >= MAX_TRACKED) this.prune(now);
+      w = { start: now, failures: 0 };
+      this.windows.set(address, w);
+    }
+    w.failures++;
+    return w.failures > this.config.authFailuresPerMinute;
+  }
+
+  private prune(now: number): void {
+    for (const [address, w] of this.windows) if (now - w.start >= WINDOW_MS) this.windows.delete(address);
+    // Still full of fresh windows: forget the oldest half rather than grow without bound.
+    if (this.windows.size >= MAX_TRACKED) {
+      let drop = this.windows.size / 2;
+      for (const address of this.windows.keys()) {
+        if (drop-- <= 0) break;
+        this.windows.delete(address);
+      }
+    }
+  }
+}
