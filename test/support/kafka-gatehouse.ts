@@ -55,9 +55,14 @@ export async function startKafkaGatehouse(options: {
     KAFKA_COMMANDS_GROUP_ID: `gatehouse-commands-${options.suffix}`,
   })!;
   const store = new SqliteEventStore({ file: join(dataDir, 'events.sqlite') });
-  const infra = { config, eventStore: store, permissionCache: new InProcessPermissionCache(), rootKey: RootKey.fromKey(ROOT_KEY), clock: systemClock, ids: randomIds };
+  const messaging = options.kafkaOff ? null : kafka;
+  // `kafka` is how AppModule takes the messaging config once MessagingModule is wired into
+  // it; until then this root module imports MessagingModule next to AppModule itself.
+  const infra = { config, eventStore: store, permissionCache: new InProcessPermissionCache(), rootKey: RootKey.fromKey(ROOT_KEY), clock: systemClock, ids: randomIds, kafka: messaging };
+  const appModule = AppModule.with(infra);
+  const wired = (appModule.imports ?? []).some((m) => (m as { module?: unknown }).module === MessagingModule);
   const app = await NestFactory.create<NestFastifyApplication>(
-    { module: KafkaTestRoot, imports: [AppModule.with(infra), MessagingModule.forRoot(options.kafkaOff ? null : kafka)] },
+    { module: KafkaTestRoot, imports: wired ? [appModule] : [appModule, MessagingModule.forRoot(messaging)] },
     new FastifyAdapter(),
     { logger: ['error'], abortOnError: false },
   );

@@ -21,11 +21,7 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
       if (existing) {
         throw errors.conflict('USER.ALREADY_MEMBER', `${command.email} is already a member of this account`, { userId: existing });
       }
-      const roles = command.roles.length > 0 ? dedupe(command.roles) : [account.model.defaultRole];
-      for (const role of roles) {
-        requireRole(account, role);
-        assertNoEscalation(account, ctx.actor, role);
-      }
+      const roles = grantableRoles(account, ctx, command.roles);
       const teams = defaultTeams(account);
       return [
         {
@@ -229,12 +225,8 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
     case 'CreateInviteLink': {
       authorize(account, ctx.actor, 'members.invite', undefined, ctx.now);
       if (account.links.has(command.linkId)) throw errors.conflict('INVITE_LINK.ALREADY_EXISTS', `invite link ${command.linkId} exists`);
-      const roles = command.roles.length > 0 ? dedupe(command.roles) : [account.model.defaultRole];
       // A link can grant only roles its creator may grant.
-      for (const role of roles) {
-        requireRole(account, role);
-        assertNoEscalation(account, ctx.actor, role);
-      }
+      const roles = grantableRoles(account, ctx, command.roles);
       if (command.expiresAt.getTime() <= ctx.now.getTime()) throw errors.validation('INVITE_LINK.EXPIRY_IN_PAST', 'expiresAt must be in the future');
       return [
         {
@@ -289,11 +281,7 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
       if (account.members.has(principalKey({ type: 'service_account', id: command.serviceAccountId }))) {
         throw errors.conflict('SERVICE_ACCOUNT.ALREADY_EXISTS', `service account ${command.serviceAccountId} exists`);
       }
-      const roles = dedupe(command.roles);
-      for (const role of roles) {
-        requireRole(account, role);
-        assertNoEscalation(account, ctx.actor, role);
-      }
+      const roles = grantableRoles(account, ctx, command.roles, { defaultWhenEmpty: false });
       return [{ type: 'ServiceAccountCreated', data: { accountId: account.id, serviceAccountId: command.serviceAccountId, name: command.name, roles, generation: 1 } }];
     }
     case 'DeleteServiceAccount': {
@@ -494,6 +482,16 @@ function extendCatalog(catalog: Catalog, command: { resourceTypes: Catalog['reso
     }
   }
   return { added, catalog: next };
+}
+
+/** The roles a newcomer gets (the default one if none is named), each existing and within the actor's own grants. */
+function grantableRoles(account: Active, ctx: CommandContext, requested: string[], options = { defaultWhenEmpty: true }): string[] {
+  const roles = requested.length > 0 || !options.defaultWhenEmpty ? dedupe(requested) : [account.model.defaultRole];
+  for (const role of roles) {
+    requireRole(account, role);
+    assertNoEscalation(account, ctx.actor, role);
+  }
+  return roles;
 }
 
 function dedupe(values: string[]): string[] {
