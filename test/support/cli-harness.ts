@@ -37,6 +37,8 @@ export async function freePort(): Promise<number> {
 
 export interface RunningGatehouse {
   base: string;
+  /** GATEHOUSE_DATA_DIR: the SQLite store is events.sqlite in it. */
+  dataDir: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -45,7 +47,8 @@ export async function startGatehouseProcess(dist: string, env: { dataDir: string
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [join(dist, 'apps/gatehouse/src/main.js')], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: env.dataDir, GATEHOUSE_ROOT_KEY: env.rootKey, LOG_LEVEL: 'warn' },
+    // GRPC_PORT=0: suites run in parallel, and each server would otherwise claim 50051.
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), GRPC_PORT: '0', HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: env.dataDir, GATEHOUSE_ROOT_KEY: env.rootKey, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -67,6 +70,7 @@ export async function startGatehouseProcess(dist: string, env: { dataDir: string
   }
   return {
     base,
+    dataDir: env.dataDir,
     output: () => out,
     stop: async () => {
       child.kill('SIGTERM');

@@ -120,12 +120,13 @@ export class GrpcTestClient {
     if (typeof code === 'string') failure.errorCode = code;
     if (Buffer.isBuffer(bin)) {
       const Status = this.statusTypes.lookupType('google.rpc.Status');
-      const decoded = Status.toObject(Status.decode(bin)) as { code: number; message: string; details?: { typeUrl: string; value: Uint8Array }[] };
+      // Any is read raw: protobufjs names its fields as any.proto does (type_url).
+      const decoded = Status.decode(bin) as unknown as { code: number; message: string; details?: { type_url: string; value: Uint8Array }[] };
       failure.status = {
         code: decoded.code,
         message: decoded.message,
         details: (decoded.details ?? []).map((any) => {
-          const type = any.typeUrl.replace(/^type\.googleapis\.com\//, '');
+          const type = any.type_url.replace(/^type\.googleapis\.com\//, '');
           const message = this.statusTypes.lookupType(type);
           return { type, value: message.toObject(message.decode(any.value), { longs: Number }) };
         }),

@@ -1,4 +1,4 @@
-import { createServer, Server } from 'node:http';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { GatehouseClient, route } from './client';
 import { ApiError, EXIT, UnreachableError } from './errors';
@@ -62,6 +62,85 @@ describe('GatehouseClient', () => {
     const slow = (await failure(client({ timeoutMs: 200 }).get('/x'))) as UnreachableError;
     expect(slow).toBeInstanceOf(UnreachableError);
     expect(slow.message).toBe(`Gatehouse at ${base} did not answer within 0.2 s`);
+  });
+
+  describe('download (streamed bodies)', () => {
+    let raw: ((req: { url?: string; headers: Record<string, unknown> }, res: ServerResponse) => void) | null = null;
+    beforeAll(() => {
+      const handler = server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
+      server.removeAllListeners('request');
+      server.on('request', (req: IncomingMessage, res: ServerResponse) => (raw ? raw(req, res) : handler(req, res)));
+    });
+    afterEach(() => (raw = null));
+
+    it('hands each chunk to the sink as it arrives, with the query, key and accept header', async () => {
+      let seen: { url?: string; headers: Record<string, unknown> } | undefined;
+      raw = (req, res) => {
+        seen = req;
+        res.writeHead(200, { 'content-type': 'text/csv' });
+        res.write('a,b\n');
+        setTimeout(() => res.end('1,2\n'), 50);
+      };
+      const chunks: string[] = [];
+      const result = await client({ apiKey: 'gh_k_s' }).download('/x', { format: 'csv', to: undefined }, 'text/csv', (c) => void chunks.push(String(c)));
+      expect(chunks).toEqual(['a,b\n', '1,2\n']);
+      expect(result).toEqual({ bytes: 8, contentType: 'text/csv' });
+      expect(seen!.url).toBe('/x?format=csv');
+      expect(seen!.headers).toMatchObject({ authorization: 'Bearer gh_k_s', accept: 'text/csv, application/problem+json' });
+    });
+
+    it('turns a problem into an ApiError, and passes nothing on', async () => {
+      raw = (_req, res) => res.writeHead(403, { 'content-type': 'application/problem+json' }).end('{"status":403,"code":"PERMISSION.DENIED","detail":"no"}');
+      const sink = jest.fn();
+      const error = (await failure(client().download('/x', {}, 'text/csv', sink))) as ApiError;
+      expect([error.problem.code, error.exitCode]).toEqual(['PERMISSION.DENIED', EXIT.auth]);
+      expect(sink).not.toHaveBeenCalled();
+    });
+
+    it('says the output is incomplete when the server stops halfway, or goes silent for the timeout', async () => {
+      raw = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write('{"position":"1"}\n');
+        setTimeout(() => res.destroy(), 30);
+      };
+      const cut = (await failure(client().download('/x', {}, 'application/x-ndjson', () => undefined))) as UnreachableError;
+      expect(cut).toBeInstanceOf(UnreachableError);
+      expect(cut.message).toMatch(/^Gatehouse at .* closed the connection.* after 17 bytes of \/x: the output is incomplete$/);
+
+      raw = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write('{"position":"1"}\n'); // and nothing more
+      };
+      const silent = (await failure(client({ timeoutMs: 200 }).download('/x', {}, 'application/x-ndjson', () => undefined))) as UnreachableError;
+      expect(silent.message).toContain('sent nothing for 0.2 s after 17 bytes of /x: the output is incomplete');
+      expect(silent.hint).toContain('--timeout');
+    });
+
+    it('does not count the time the sink takes (a paused pager) against the timeout', async () => {
+      raw = (_req, res) => {
+        res.writeHead(200);
+        res.write('first\n');
+        setTimeout(() => res.end('second\n'), 20);
+      };
+      const chunks: string[] = [];
+      await client({ timeoutMs: 150 }).download('/x', {}, 'text/plain', async (c) => {
+        chunks.push(String(c));
+        await new Promise((r) => setTimeout(r, 300));
+      });
+      expect(chunks.join('')).toBe('first\nsecond\n');
+    });
+
+    it('stops reading and rethrows when the sink fails (a full disk)', async () => {
+      raw = (_req, res) => {
+        res.writeHead(200);
+        res.write('first\n');
+        setTimeout(() => res.end('second\n'), 20);
+      };
+      const error = await failure(client().download('/x', {}, 'text/plain', () => {
+        throw new Error('ENOSPC');
+      }));
+      expect((error as Error).message).toBe('ENOSPC');
+    });
   });
 
   it('says "is it running?" when nothing listens', async () => {

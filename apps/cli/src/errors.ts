@@ -104,7 +104,7 @@ export function hintFor(problem: Problem, account: string | undefined): string |
     case 'AUDIT.INVALID_AS_OF':
       return '--as-of takes a revision (a number a write printed, e.g. 42) or a time such as 2026-11-03T10:00:00Z';
     case 'PRINCIPAL.NOT_FOUND':
-      return 'it was not a member of the account at that point: `gatehouse audit replay --target <id> --order asc` shows when it joined and left';
+      return '`gatehouse audit replay --target <id> --order asc` shows when it joined and left';
     case 'CONSISTENCY.NOT_YET_APPLIED':
       return 'the permission cache has not reached that revision yet: retry in a moment';
     case 'EVENT_STORE.UNAVAILABLE':

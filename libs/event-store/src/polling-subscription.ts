@@ -50,6 +50,8 @@ export class PollingSubscription implements Subscription {
         if (batch.length > 0) {
           await this.handler(batch);
           checkpoint = batch[batch.length - 1].position;
+          // A long catch-up (a rebuild) must not starve requests: give the event loop a turn per batch.
+          await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }
         await new Promise<void>((resolve) => {

@@ -63,7 +63,7 @@ const entryColumns: Column<AuditEntry>[] = [
   { header: 'TIME', value: (e) => e.occurredAt },
   { header: 'TYPE', value: (e) => e.type },
   { header: 'ACTOR', value: (e) => e.actor },
-  { header: 'TARGETS', value: (e) => e.targets },
+  { header: 'TARGETS', value: (e) => e.targets.filter((t) => t !== '') },
   { header: 'CORRELATION', value: (e) => e.correlationId },
 ];
 

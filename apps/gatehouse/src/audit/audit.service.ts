@@ -298,8 +298,10 @@ function matches(e: RecordedEvent, f: AuditFilter): boolean {
 export function targetsOf(e: RecordedEvent): string[] {
   const d = e.data as Record<string, unknown>;
   const out = new Set<string>();
-  for (const field of ['userId', 'keyId', 'serviceAccountId', 'linkId', 'team', 'name', 'role']) {
-    if (typeof d[field] === 'string') out.add(d[field] as string);
+  // A key's `name` is a label, not something the event acts on.
+  const fields = e.type.startsWith('ApiKey') ? ['keyId'] : ['userId', 'keyId', 'serviceAccountId', 'linkId', 'team', 'name', 'role'];
+  for (const field of fields) {
+    if (typeof d[field] === 'string' && d[field] !== '') out.add(d[field] as string);
   }
   const principal = (d.principal ?? d.owner) as { id?: string } | undefined;
   if (principal?.id) out.add(principal.id);

@@ -58,15 +58,19 @@ export class CheckService {
 
   async check(account: string, input: CheckInput, options: CheckOptions = {}): Promise<CheckAnswer> {
     await this.reach(input.consistency?.atLeast, options);
-    return this.decide(await this.subjectOf(account, input.principal), input);
+    const named = nameSubject(input.principal);
+    const subject = presented(await this.cache.subject(account, named.ref), named);
+    return this.decide(subject, input, this.clock.now().getTime());
   }
 
   /**
    * Up to MAX_BULK_CHECKS checks, each answered on its own: an item that failed the
    * transport's validation (passed in as its DomainError) or whose subject cannot be
    * read gets an error result, the others still get answers. Every distinct subject is
-   * read from the cache once (one round trip each at most), however many items name it.
-   * `revision` is the lowest any answer reflects, so every answer is at least that fresh.
+   * read from the cache once (one round trip each at most, all in parallel), however
+   * many items name it; then the items are evaluated in one synchronous pass, at one
+   * instant. `revision` is the lowest any answer reflects, so every answer is at least
+   * that fresh.
    */
   async checkBulk(
     account: string,
@@ -76,27 +80,51 @@ export class CheckService {
   ): Promise<{ results: BulkCheckResult[]; revision: string }> {
     assertBulkSize(items.length);
     await this.reach(consistency?.atLeast, options);
+    // Name each item's subject (a key presented by many items is parsed and hashed once),
+    // read each distinct subject once, then resolve each name once: the per-item work
+    // left is the evaluator's.
+    const names = new Map<string, NamedSubject>();
+    const named = items.map((item) => {
+      if (item instanceof DomainError) return null;
+      const nameKey = 'apiKey' in item.principal ? `a:${item.principal.apiKey}` : `p:${item.principal.type}:${item.principal.id}`;
+      let name = names.get(nameKey);
+      if (!name) names.set(nameKey, (name = nameSubject(item.principal)));
+      return name;
+    });
     const reads = new Map<string, Promise<CachedSubject>>();
-    const read = (ref: SubjectRef): Promise<CachedSubject> => {
-      const key = refKey(ref);
-      let subject = reads.get(key);
-      if (!subject) reads.set(key, (subject = this.cache.subject(account, ref)));
-      return subject;
-    };
-    let lowest: bigint | null = null;
-    const results = await Promise.all(
-      items.map(async (item): Promise<BulkCheckResult> => {
-        if (item instanceof DomainError) return { error: item };
-        try {
-          const subject = await this.subjectOf(account, item.principal, read);
-          const position = subject.position ?? 0n;
-          if (lowest === null || position < lowest) lowest = position;
-          return { answer: this.decide(subject, item) };
-        } catch (error) {
-          return { error };
-        }
-      }),
+    for (const name of names.values()) {
+      const key = refKey(name.ref);
+      if (!reads.has(key)) reads.set(key, this.cache.subject(account, name.ref));
+    }
+    const read = new Map<string, { subject: CachedSubject } | { error: unknown }>();
+    await Promise.all(
+      [...reads].map(([key, subject]) =>
+        subject.then(
+          (s) => void read.set(key, { subject: s }),
+          (error: unknown) => void read.set(key, { error }),
+        ),
+      ),
     );
+    let lowest: bigint | null = null;
+    const resolved = new Map<NamedSubject, { subject: CachedSubject; revision: string } | { error: unknown }>();
+    for (const name of names.values()) {
+      const r = read.get(refKey(name.ref))!;
+      if ('error' in r) {
+        resolved.set(name, r);
+        continue;
+      }
+      const position = r.subject.position ?? 0n;
+      if (lowest === null || position < lowest) lowest = position;
+      resolved.set(name, { subject: presented(r.subject, name), revision: position.toString() });
+    }
+    const now = this.clock.now().getTime();
+    const results = items.map((item, i): BulkCheckResult => {
+      const name = named[i];
+      if (item instanceof DomainError || name === null) return { error: item };
+      const subject = resolved.get(name)!;
+      if ('error' in subject) return { error: subject.error };
+      return { answer: this.decide(subject.subject, item, now, subject.revision) };
+    });
     const revision: bigint = lowest ?? (await this.cache.checkpoint()) ?? 0n;
     return { results, revision: revision.toString() };
   }
@@ -116,33 +144,38 @@ export class CheckService {
     }
   }
 
-  private decide(subject: CachedSubject, item: BulkCheckItem): CheckAnswer {
-    const revision = (subject.position ?? 0n).toString();
+  private decide(subject: CachedSubject, item: BulkCheckItem, nowMs: number, revision = (subject.position ?? 0n).toString()): CheckAnswer {
     try {
-      return { ...evaluate(subject.view, { action: item.action, resource: item.resource }, this.clock.now().getTime()), revision };
+      const d = evaluate(subject.view, { action: item.action, resource: item.resource }, nowMs);
+      return d.matched ? { allowed: d.allowed, reason: d.reason, message: d.message, matched: d.matched, revision } : { allowed: d.allowed, reason: d.reason, message: d.message, revision };
     } catch {
       // Fail closed: a defect in evaluation must never turn into an allow.
       return { allowed: false, reason: 'NO_GRANT', message: 'the check could not be evaluated', revision };
     }
   }
+}
 
-  private async subjectOf(
-    account: string,
-    principal: CheckPrincipal,
-    read: (ref: SubjectRef) => Promise<CachedSubject> = (ref) => this.cache.subject(account, ref),
-  ): Promise<CachedSubject> {
-    if (!('apiKey' in principal)) return read({ principal });
-    const parsed = parseCredential(principal.apiKey);
-    if (!parsed || parsed.prefix !== 'gh') return this.unknownKey(read);
-    const subject = await read({ keyId: parsed.id });
-    if (!subject.key || !hashesEqual(subject.key.secretHash, parsed.secretHash)) {
-      return { ...subject, key: null, view: { ...subject.view, key: null } };
-    }
-    return subject;
-  }
+/** What to read from the cache for a principal, and what a presented key must prove once read. */
+interface NamedSubject {
+  ref: SubjectRef;
+  /** For a presented key: its secret's hash, or null when it is not one of our keys at all. */
+  presentedKey?: { secretHash: string } | null;
+}
 
-  private async unknownKey(read: (ref: SubjectRef) => Promise<CachedSubject>): Promise<CachedSubject> {
-    const subject = await read({ keyId: '-' });
-    return { ...subject, key: null, view: { ...subject.view, principal: null, key: null } };
+function nameSubject(principal: CheckPrincipal): NamedSubject {
+  if (!('apiKey' in principal)) return { ref: { principal } };
+  const parsed = parseCredential(principal.apiKey);
+  // Not one of our keys: still read (for the account and revision), as a key nobody has.
+  if (!parsed || parsed.prefix !== 'gh') return { ref: { keyId: '-' }, presentedKey: null };
+  return { ref: { keyId: parsed.id }, presentedKey: { secretHash: parsed.secretHash } };
+}
+
+/** The subject as the evaluator must see it: a key whose secret does not match is an unknown key. */
+function presented(subject: CachedSubject, named: NamedSubject): CachedSubject {
+  if (named.presentedKey === undefined) return subject;
+  if (named.presentedKey === null) return { ...subject, key: null, view: { ...subject.view, principal: null, key: null } };
+  if (!subject.key || !hashesEqual(subject.key.secretHash, named.presentedKey.secretHash)) {
+    return { ...subject, key: null, view: { ...subject.view, key: null } };
   }
+  return subject;
 }

@@ -51,31 +51,29 @@ export function grpcCodeOf(error: DomainError): Status {
  * still with the stable code of the error that ended the work.
  */
 export function toGrpcStatus(error: unknown, context: { method?: string; deadlinePassed?: boolean } = {}): GrpcStatus {
-  let domain: DomainError;
-  let code: Status;
-  if (isDomainError(error)) {
-    domain = error;
-    code = context.deadlinePassed ? Status.DEADLINE_EXCEEDED : grpcCodeOf(error);
-  } else {
+  if (!isDomainError(error)) {
     logger.error(`${context.method ?? 'call'}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    domain = new DomainError('INTERNAL', 'unavailable', 'internal error: the incident was logged');
-    code = Status.INTERNAL;
+    return status(Status.INTERNAL, 'INTERNAL', 'internal error: the incident was logged', {}, false);
   }
+  const code = context.deadlinePassed ? Status.DEADLINE_EXCEEDED : grpcCodeOf(error);
+  return status(code, error.code, error.message, error.details ?? {}, RETRYABLE.has(error.category));
+}
+
+function status(code: Status, errorCode: string, message: string, details: Record<string, unknown>, retryable: boolean): GrpcStatus {
   const metadata = new Metadata();
-  metadata.set(ERROR_CODE_KEY, domain.code);
-  metadata.set(STATUS_DETAILS_KEY, statusDetails(code, domain, code !== Status.INTERNAL && RETRYABLE.has(domain.category)));
-  return { code, details: domain.message, metadata };
+  metadata.set(ERROR_CODE_KEY, errorCode);
+  metadata.set(STATUS_DETAILS_KEY, statusDetails(code, errorCode, message, details, retryable));
+  return { code, details: message, metadata };
 }
 
 /** google.rpc.Status { code, message, details: [ErrorInfo, RetryInfo?] }, as Google's client libraries read it. */
-function statusDetails(code: Status, error: DomainError, retryable: boolean): Buffer {
+function statusDetails(code: Status, errorCode: string, message: string, details: Record<string, unknown>, retryable: boolean): Buffer {
   const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(error.details ?? {})) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  const details = [
-    { typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo', value: types.ErrorInfo.encode({ reason: error.code, domain: ERROR_DOMAIN, metadata }).finish() },
-  ];
+  for (const [k, v] of Object.entries(details)) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  // protobufjs names Any's fields as any.proto does: type_url.
+  const any = [{ type_url: 'type.googleapis.com/google.rpc.ErrorInfo', value: types.ErrorInfo.encode({ reason: errorCode, domain: ERROR_DOMAIN, metadata }).finish() }];
   if (retryable) {
-    details.push({ typeUrl: 'type.googleapis.com/google.rpc.RetryInfo', value: types.RetryInfo.encode({ retryDelay: { seconds: 1, nanos: 0 } }).finish() });
+    any.push({ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: types.RetryInfo.encode({ retryDelay: { seconds: 1, nanos: 0 } }).finish() });
   }
-  return Buffer.from(types.Status.encode({ code, message: error.message, details }).finish());
+  return Buffer.from(types.Status.encode({ code, message, details: any }).finish());
 }

@@ -7,12 +7,13 @@ import { loadStatusTypes } from './proto';
 const types = loadStatusTypes();
 
 function decode(buffer: Buffer) {
-  const status = types.Status.toObject(types.Status.decode(buffer)) as { code: number; message: string; details: { typeUrl: string; value: Uint8Array }[] };
+  // Any is read raw: protobufjs names its fields as any.proto does (type_url).
+  const status = types.Status.decode(buffer) as unknown as { code: number; message: string; details: { type_url: string; value: Uint8Array }[] };
   return {
     code: status.code,
     message: status.message,
     details: status.details.map((d) => {
-      const type = d.typeUrl.replace('type.googleapis.com/', '');
+      const type = d.type_url.replace('type.googleapis.com/', '');
       const message = types.Status.root.lookupType(type);
       return { type, value: message.toObject(message.decode(d.value), { longs: Number }) };
     }),
@@ -49,7 +50,7 @@ describe('the gRPC status mapper', () => {
       value: { reason: code, domain: 'gatehouse.dev', metadata: { atLeast: '42', errors: '[{"pointer":"#/action"}]' } },
     });
     const retryable = ['not_ready', 'unavailable', 'concurrency', 'rate_limited'].includes(category);
-    expect(details.details.slice(1)).toEqual(retryable ? [{ type: 'google.rpc.RetryInfo', value: { retryDelay: { seconds: 1 } } }] : []);
+    expect(details.details.slice(1)).toEqual(retryable ? [{ type: 'google.rpc.RetryInfo', value: { retryDelay: { seconds: 1, nanos: 0 } } }] : []);
   });
 
   it('covers every error category', () => {

@@ -17,10 +17,11 @@ export const LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: Str
 
 /**
  * The package the server serves, plus grpc.health.v1 (from grpc-health-check's own file)
- * so that reflection describes the health service too.
+ * so that reflection describes the health service too, and the google.rpc error types,
+ * so that reflection clients (grpcurl) can decode the details of a failed call.
  */
 export function loadServerPackage(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([...GATEHOUSE_PROTOS, healthProtoPath], { ...LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
+  return protoLoader.loadSync([...GATEHOUSE_PROTOS, ...STATUS_PROTOS, healthProtoPath], { ...LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
 }
 
 /** protobufjs types for the `grpc-status-details-bin` trailer (proto-loader gives no message codecs). */

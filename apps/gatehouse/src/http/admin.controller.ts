@@ -16,7 +16,9 @@ export class AdminController {
   ) {}
 
   private rootOnly(req: AuthenticatedRequest): void {
-    if (req.actor?.kind !== 'root') throw new DomainError('PERMISSION.DENIED', 'forbidden', 'only the platform root key may manage the projection');
+    if (req.actor?.kind !== 'root') {
+      throw new DomainError('PERMISSION.DENIED', 'forbidden', 'only the platform root key may manage the projection', { reason: 'ROOT_ONLY' });
+    }
   }
 
   @Get()
