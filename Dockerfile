@@ -16,5 +16,5 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
-EXPOSE 8080
+EXPOSE 8080 50051
 CMD ["node", "dist/apps/gatehouse/src/main.js"]

@@ -15,6 +15,15 @@ import { SeenMessage, TopicTap } from '../support/kafka-topics';
  * without blocking their partition. One broker for the whole file.
  */
 const RUN = randomBytes(3).toString('hex');
+const pending = new Map<unknown, string>();
+const realSet = global.setTimeout;
+const realClear = global.clearTimeout;
+(global as any).setTimeout = (fn: any, ms: number, ...a: any[]) => {
+  const t = realSet((...x: any[]) => { pending.delete(t); fn(...x); }, ms, ...a);
+  if (ms >= 500) pending.set(t, `${ms} ${new Error().stack?.split('\n').slice(2, 7).join(' | ')}`);
+  return t;
+};
+(global as any).clearTimeout = (t: any) => { pending.delete(t); realClear(t); };
 const available = kafkaOrSkip('Kafka end-to-end suites (kafka.e2e.spec.ts)');
 
 (available ? describe : describe.skip)('Kafka, against a real broker', () => {
@@ -45,6 +54,9 @@ const available = kafkaOrSkip('Kafka end-to-end suites (kafka.e2e.spec.ts)');
     await gh?.stop();
     await broker?.destroy();
     if (figures.length) console.log(`Kafka figures:\n  ${figures.join('\n  ')}`);
+    await new Promise((r) => setTimeout(r, 3000));
+    const hs = (process as any)._getActiveHandles().map((h: any) => `${h.constructor.name} ${h.spawnargs ?? ''} exit=${h.exitCode} sig=${h.signalCode} fd=${h._handle?.fd} ${h.pid ?? ''} ${broker?.pid}`);
+    console.log('HANDLES', hs, [...pending.values()]);
   }, 60_000);
 
   const events = () => tap.on(gh.kafka.topics.events);
@@ -52,6 +64,9 @@ const available = kafkaOrSkip('Kafka end-to-end suites (kafka.e2e.spec.ts)');
   const deadLetters = () => tap.on(gh.kafka.topics.deadLetter).map((m) => JSON.parse(m.value) as DeadLetterMessage);
 
   async function expectedEvents(): Promise<RecordedEvent[]> {
+    // The tap can see a batch before the relay has saved its checkpoint: wait for both.
+    const head = await gh.store.headPosition();
+    if (head !== null) expect(await gh.relay.relay!.waitFor(head, 60_000)).toBe(true);
     return (await gh.store.readAll({ after: null, maxCount: 100_000 })).filter((e) => !e.streamId.startsWith('identity-'));
   }
 

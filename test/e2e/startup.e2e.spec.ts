@@ -64,7 +64,7 @@ describe('start-up (child process, embedded defaults)', () => {
   it('prints a root key once, serves the walkthrough, and keeps everything across a restart', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const env = { PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: dataDir };
+    const env = { PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: dataDir, GRPC_PORT: '0' };
     const first = start(env);
     await waitHealthy(base, first.output);
     const rootKey = /Platform root key.*\n\n\s+(\S+)/.exec(first.output())?.[1];
@@ -103,7 +103,7 @@ describe('start-up (child process, embedded defaults)', () => {
     ['GATEHOUSE_ROOT_KEY', 'short', 'GATEHOUSE_ROOT_KEY: must be at least 32 characters'],
     ['GATEHOUSE_ROLES', 'api,worker', 'GATEHOUSE_ROLES: unknown role "worker"'],
   ])('refuses a bad %s and names it', async (name, value, message) => {
-    const run = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: '0', [name]: value });
+    const run = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: '0', GRPC_PORT: '0', [name]: value });
     expect(await run.exited).toBe(2);
     expect(run.output()).toContain(message);
   });

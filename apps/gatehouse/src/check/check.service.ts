@@ -57,7 +57,7 @@ export class CheckService {
   ) {}
 
   async check(account: string, input: CheckInput, options: CheckOptions = {}): Promise<CheckAnswer> {
-    await this.reach(input.consistency?.atLeast, options);
+    if (input.consistency?.atLeast !== undefined) await this.reach(input.consistency.atLeast, options);
     const named = nameSubject(input.principal);
     const subject = presented(await this.cache.subject(account, named.ref), named);
     return this.decide(subject, input, this.clock.now().getTime());
