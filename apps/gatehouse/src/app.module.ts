@@ -1,6 +1,8 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import { KafkaConfig } from './messaging/kafka.config';
+import { MessagingModule } from './messaging/messaging.module';
 import { Clock, IdGenerator } from '@gatehouse/domain';
 import { EventStore } from '@gatehouse/event-store';
 import { PermissionCache } from '@gatehouse/permission-cache';
@@ -46,6 +48,8 @@ import { CLOCK, CONFIG, EVENT_STORE, IDS, PERMISSION_CACHE, ROOT_KEY } from './t
 
 /** The adapters and injected services one Gatehouse process runs with (see main.ts and the tests). */
 export interface Infrastructure {
+  /** Kafka settings from loadKafkaConfig; null or absent: Kafka off (the embedded default). */
+  kafka?: KafkaConfig | null;
   config: Config;
   eventStore: EventStore;
   permissionCache: PermissionCache;
@@ -100,7 +104,7 @@ export class AppModule {
     ];
     return {
       module: AppModule,
-      imports: [CqrsModule.forRoot()],
+      imports: [CqrsModule.forRoot(), MessagingModule.forRoot(infra.kafka ?? null)],
       controllers: [AccountsController, MembersController, AccessModelController, IdentityController, AuditController, AdminController, ApiKeysController, CheckController, HealthController, DocsController],
       providers,
     };

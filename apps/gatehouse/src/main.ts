@@ -2,10 +2,12 @@ import { Logger } from '@nestjs/common';
 import { buildInfrastructure, createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/config';
 import { GrpcServer } from './grpc/grpc-server';
+import { loadKafkaConfig } from './messaging/kafka.config';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const infra = await buildInfrastructure(config);
+  const kafka = loadKafkaConfig();
+  const infra = { ...(await buildInfrastructure(config)), kafka };
   const app = await createApp(infra);
   await app.listen({ port: config.port, host: config.host });
   // gRPC (PermissionService, health, reflection) on its own port, wherever the API runs.

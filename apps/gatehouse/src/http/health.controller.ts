@@ -4,6 +4,7 @@ import { EventStore } from '@gatehouse/event-store';
 import { PermissionCache } from '@gatehouse/permission-cache';
 import { Public } from '../auth/auth.guard';
 import { Config } from '../config/config';
+import { MessagingMetrics } from '../messaging/messaging-metrics';
 import { ProjectorService } from '../projector/projector.service';
 import { CONFIG, EVENT_STORE, PERMISSION_CACHE } from '../tokens';
 
@@ -15,6 +16,7 @@ export class HealthController {
     @Inject(PERMISSION_CACHE) private readonly cache: PermissionCache,
     @Inject(CONFIG) private readonly config: Config,
     private readonly projector: ProjectorService,
+    private readonly messaging: MessagingMetrics,
   ) {}
 
   @Get('healthz')
@@ -26,9 +28,10 @@ export class HealthController {
   @Get('readyz')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const [store, cache] = await Promise.all([probe(() => this.store.ping()), probe(() => this.cache.ping())]);
-    const [head, checkpoint] = await Promise.all([
+    const [head, checkpoint, kafka] = await Promise.all([
       this.store.headPosition().catch(() => null),
       this.cache.checkpoint().catch(() => null),
+      this.messaging.readiness(),
     ]);
     const projector = this.config.roles.projector ? (this.projector.running ? 'ok' : `down: ${this.projector.lastError ?? 'starting'}`) : 'not run here';
     const ready = store === 'ok' && cache === 'ok' && projector !== 'starting' && !projector.startsWith('down');
@@ -41,7 +44,23 @@ export class HealthController {
         checkpoint: checkpoint?.toString() ?? '0',
         lag: head === null ? 0 : Number(head - (checkpoint ?? 0n)),
       },
+      // Kafka never makes the service unready: the relay catches up when it returns.
+      kafka,
     };
+  }
+
+  /** Prometheus text format: projection lag, and Kafka relay and consumer lag when Kafka is on. */
+  @Get('metrics')
+  async metrics(@Res({ passthrough: true }) reply: FastifyReply) {
+    const [head, checkpoint] = await Promise.all([this.store.headPosition().catch(() => null), this.cache.checkpoint().catch(() => null)]);
+    const lag = head === null ? 0 : Number(head - (checkpoint ?? 0n));
+    void reply.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
+    return (
+      '# HELP gatehouse_projection_lag Events in the store not yet applied to the permission cache.\n' +
+      '# TYPE gatehouse_projection_lag gauge\n' +
+      `gatehouse_projection_lag ${lag}\n` +
+      (await this.messaging.prometheus())
+    );
   }
 }
 

@@ -333,6 +333,7 @@ export const openApiDocument = {
     },
     '/docs': { get: { summary: 'API explorer (HTML)', security: [], responses: { '200': { description: 'HTML page' } } } },
     '/docs-json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/metrics': { get: { summary: 'Prometheus metrics: projection lag, Kafka relay and consumer lag', security: [], responses: { '200': { description: 'text/plain' } } } },
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
     '/readyz': { get: { summary: 'Readiness: store, cache and projector', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
   },

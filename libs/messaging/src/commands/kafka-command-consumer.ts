@@ -89,7 +89,14 @@ export class KafkaCommandConsumer {
       groupId: this.groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 500,
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
+      // A member lost in a broker outage blocks the group's next rebalance until its
+      // session expires: keep that short (kafkajs' default is 30 s).
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      // kafkajs never restarts a crashed consumer by itself here: a disconnect during its
+      // own restart is not honoured (tulios/kafkajs#1147), which would leave a second
+      // consumer in the group after stop(). We restart with a fresh consumer instead.
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -98,15 +105,13 @@ export class KafkaCommandConsumer {
       this.failures = 0;
       this.resolveJoined();
     });
-    consumer.on(consumer.events.CRASH, (event) => {
-      this.lastError = errorText(event.payload.error);
-      // kafkajs restarts by itself on retriable errors; otherwise we do, with our own backoff.
-      if (!event.payload.restart) void this.restart(consumer, event.payload.error);
-      else this.status = 'retrying';
-    });
+    consumer.on(consumer.events.CRASH, (event) => void this.restart(consumer, event.payload.error));
+    const current = () => !this.stopped && this.consumer === consumer;
     try {
       await consumer.connect();
+      if (!current()) return void (await consumer.disconnect().catch(() => undefined));
       await consumer.subscribe({ topic: this.topics.commands, fromBeginning: true });
+      if (!current()) return void (await consumer.disconnect().catch(() => undefined));
       await consumer.run({ autoCommit: false, eachMessage: (payload) => this.eachMessage(consumer, payload) });
     } catch (error) {
       await this.restart(consumer, error);
