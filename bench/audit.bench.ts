@@ -46,7 +46,7 @@ async function rebuild(store: SqliteEventStore, cache: PermissionCache): Promise
 }
 
 export async function benchAudit(quick: boolean, redisUrl?: string): Promise<AuditBenchResult> {
-  const total = quick ? 100_000 : 1_000_000;
+  const total = quick ? 50_000 : 1_000_000;
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-audit-'));
   const store = new SqliteEventStore({ file: join(dir, 'events.sqlite') });
   try {

@@ -70,13 +70,13 @@ export function benchEvaluatorScaling(quick: boolean): EvaluatorScalingResult {
   const users = 1000;
   const small = account(10, users);
   const large = account(10_000, users);
-  const n = quick ? 200_000 : 1_000_000;
+  const n = quick ? 100_000 : 1_000_000;
   run(small, users, n / 4); // warm up both shapes before measuring
   run(large, users, n / 4);
   const s: number[] = [];
   const l: number[] = [];
   // Interleaved rounds, medians: the machine is shared and noisy.
-  for (let round = 0; round < (quick ? 5 : 9); round++) {
+  for (let round = 0; round < (quick ? 3 : 9); round++) {
     s.push(run(small, users, n));
     l.push(run(large, users, n));
   }

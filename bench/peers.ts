@@ -124,7 +124,7 @@ g2 = _, _, _
 e = some(where (p.eft == allow))
 
 [matchers]
-m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && (p.typ == "*" || p.typ == r.obj.type) && (p.act == "*" || p.act == r.act) && (p.cond == "any" || (p.cond == "own" && r.obj.owner == r.sub) || (p.cond == "team" && g2(r.sub, r.obj.team, r.dom))) && (p.scope == "" || scopeMatch(r.obj.tags, p.scope))
+m = r.dom == p.dom && (p.typ == "*" || p.typ == r.obj.type) && (p.act == "*" || p.act == r.act) && g(r.sub, p.sub, r.dom) && (p.cond == "any" || (p.cond == "own" && r.obj.owner == r.sub) || (p.cond == "team" && g2(r.sub, r.obj.team, r.dom))) && (p.scope == "" || scopeMatch(r.obj.tags, p.scope))
 `;
 
 export function casbinPolicy(d: Dataset): { p: string[][]; g: string[][]; g2: string[][] } {

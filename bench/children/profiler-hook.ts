@@ -1,0 +1,31 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
+
+/**
+ * Preloaded into a benchmarked server (`node -r …/profiler-hook.js main.js`) when the run
+ * profiles: SIGUSR2 starts the CPU profiler, the next SIGUSR2 stops it and writes
+ * `<BENCH_PROFILE_DIR>/<nn>.cpuprofile`, so that one load phase is profiled and not the
+ * start-up.
+ */
+const dir = process.env.BENCH_PROFILE_DIR;
+if (dir) {
+  const session = new Session();
+  session.connect();
+  let running = false;
+  let n = 0;
+  process.on('SIGUSR2', () => {
+    if (!running) {
+      running = true;
+      session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 200 }, () => session.post('Profiler.start')));
+      return;
+    }
+    session.post('Profiler.stop', (error, result) => {
+      running = false;
+      if (error) return;
+      const file = join(dir, `${String(n++).padStart(2, '0')}.cpuprofile`);
+      writeFileSync(file + '.tmp', JSON.stringify(result.profile));
+      renameSync(file + '.tmp', file);
+    });
+  });
+}

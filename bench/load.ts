@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import autocannon = require('autocannon');
+import { Latency, latencyOf } from './measure';
+
+/**
+ * One bounded load phase with autocannon against a loopback server. Latency comes from
+ * every 2xx response's own time (microsecond precision; autocannon's histogram rounds to
+ * whole milliseconds), throughput from the 2xx count over the phase.
+ */
+export interface LoadPhase {
+  connections: number;
+  seconds: number;
+  /** The rate asked for (null: as fast as it goes). */
+  targetRate: number | null;
+  requestsPerSecond: number;
+  latencyMs: Latency;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  /** CPU of the server process and of this process (the load generator) over the phase, in cores (1 = one core busy). */
+  serverCpu: number | null;
+  loadgenCpu: number;
+}
+
+export interface LoadTarget {
+  url: string;
+  /** Request templates, cycled per connection. */
+  requests: { method: string; path: string; headers?: Record<string, string>; body?: string }[];
+  /** The server's pid, to report its CPU use. */
+  pid?: number;
+}
+
+/** utime + stime of a process in seconds (Linux), or null elsewhere. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+export async function load(target: LoadTarget, o: { connections: number; seconds: number; rate?: number }): Promise<LoadPhase> {
+  const samples: number[] = [];
+  let ok = 0;
+  let non2xx = 0;
+  const serverCpu0 = target.pid ? cpuSeconds(target.pid) : null;
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: target.url,
+        connections: o.connections,
+        duration: o.seconds,
+        requests: target.requests,
+        timeout: 10,
+        ...(o.rate ? { overallRate: Math.max(1, Math.round(o.rate)) } : {}),
+      },
+      (error, r) => (error ? reject(error) : resolve(r)),
+    );
+    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+      if (statusCode >= 200 && statusCode < 300) {
+        ok++;
+        if (samples.length < 2_000_000) samples.push(responseTime);
+      } else non2xx++;
+    });
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const serverCpu1 = target.pid ? cpuSeconds(target.pid) : null;
+  return {
+    connections: o.connections,
+    seconds: Number(seconds.toFixed(2)),
+    targetRate: o.rate ? Math.round(o.rate) : null,
+    requestsPerSecond: Math.round(ok / seconds),
+    latencyMs: latencyOf(samples, 3),
+    ok,
+    non2xx,
+    errors: result.errors + result.timeouts,
+    serverCpu: serverCpu0 !== null && serverCpu1 !== null ? Number(((serverCpu1 - serverCpu0) / seconds).toFixed(2)) : null,
+    loadgenCpu: Number(((cpu.user + cpu.system) / 1e6 / seconds).toFixed(2)),
+  };
+}
+
+/** Max rate at fixed concurrency, then the same at half that rate: the two figures issue 8 asks for. */
+export async function maxAndHalf(
+  target: LoadTarget,
+  o: { connections: number; warmupSeconds: number; seconds: number },
+): Promise<{ max: LoadPhase; half: LoadPhase }> {
+  await load(target, { connections: o.connections, seconds: o.warmupSeconds });
+  const max = await load(target, o);
+  const half = await load(target, { ...o, rate: max.requestsPerSecond / 2 });
+  return { max, half };
+}
