@@ -61,7 +61,11 @@ jvm=(java "-Xms${heap}" "-Xmx${heap}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -
 
 # Format once per data directory (a restart on the same directory keeps the topics).
 if [ ! -f "$data/data/meta.properties" ]; then
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # base64url may start with '-', which the storage tool's argument parser takes for an option.
+  cluster_id="-"
+  while [ "${cluster_id:0:1}" = "-" ]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$config" --ignore-formatted >"$data/logs/format.log" 2>&1 \
     || { cat "$data/logs/format.log" >&2; exit 4; }
 fi
