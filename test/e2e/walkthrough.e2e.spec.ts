@@ -78,5 +78,5 @@ describe.each(caches)('walkthrough (%s cache)', (cache) => {
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('CONSISTENCY.NOT_YET_APPLIED');
     expect(res.headers['retry-after']).toBe('1');
-  }, 10_000);
+  }, 20_000);
 });

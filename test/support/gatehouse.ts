@@ -57,6 +57,8 @@ export async function startGatehouse(
     GATEHOUSE_ROOT_KEY: ROOT_KEY,
     LOG_LEVEL: options.logs ? 'debug' : 'error',
     PORT: '0',
+    // Generous on shared, loaded CI machines: only tests that expect the timeout wait this long.
+    GATEHOUSE_CONSISTENCY_TIMEOUT_MS: '8000',
     GRPC_PORT: '0',
     GRPC_HOST: '127.0.0.1',
     ...(options.env ?? {}),
