@@ -33,7 +33,7 @@ const scopes = {
   description: 'Per scope dimension, the tag values the role may see; empty or missing = unrestricted.',
 } as const;
 
-/** The parts of a check, shared by CheckRequest and the items of CheckBulkRequest. */
+/** The parts of a check, shared by CheckRequest, the items of CheckBulkRequest and AsOfCheckRequest. */
 const checkPrincipal = {
   oneOf: [
     {
@@ -224,29 +224,9 @@ export const schemas = {
     additionalProperties: false,
     required: ['principal', 'action', 'asOf'],
     properties: {
-      principal: {
-        oneOf: [
-          {
-            type: 'object',
-            additionalProperties: false,
-            required: ['type', 'id'],
-            properties: { type: { type: 'string', enum: ['user', 'service_account'] }, id: { type: 'string', minLength: 1, maxLength: 128 } },
-          },
-          { type: 'object', additionalProperties: false, required: ['apiKey'], properties: { apiKey: { type: 'string', minLength: 1, maxLength: 512 } } },
-        ],
-      },
-      action: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}:[a-z][a-z0-9_]{0,63}$' },
-      resource: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          type: { type: 'string', maxLength: 64 },
-          id: { type: 'string', maxLength: 256 },
-          owner: { type: 'string', maxLength: 128 },
-          team: { type: 'string', maxLength: 128 },
-          tags: { type: 'object', maxProperties: 32, additionalProperties: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 256 } } },
-        },
-      },
+      principal: checkPrincipal,
+      action: checkAction,
+      resource: checkResource,
       asOf: { type: 'string', minLength: 1, maxLength: 40, description: 'A revision (digits) or an ISO-8601 time.' },
     },
   },
