@@ -50,9 +50,10 @@ type CaslAbility = MongoAbility<[string, string | BenchResource]>;
 
 /**
  * @casl/ability: one Ability per user, from the rules of the roles they hold, with
- * `owner` / `team` / tag conditions. Built on first use and kept in an LRU of the same
- * size as Gatehouse's grant-index memo (10,000), so both pay for a user they have not
- * seen lately in the same way.
+ * `owner` / `team` / tag conditions. Built on first use and kept in an LRU of 10,000, as
+ * a server would bound it: an Ability holds its user's own copy of every rule. (Gatehouse
+ * keeps every principal's view memoized instead: a few hundred bytes each, the compiled
+ * roles being shared by everyone holding them; see the memory figures.)
  */
 export class CaslPeer {
   private readonly rolesByName: Map<string, Expanded[]>;

@@ -1,9 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { systemClock } from '@gatehouse/domain';
+import { InMemoryEventStore } from '@gatehouse/event-store';
 import { RedisPermissionCache } from '@gatehouse/permission-cache';
+import { Authenticator, KeyCredential } from '../apps/gatehouse/src/auth/authenticator';
+import { KeyLookup } from '../apps/gatehouse/src/auth/key-lookup';
+import { KeyUsage } from '../apps/gatehouse/src/auth/key-usage';
+import { RootKey } from '../apps/gatehouse/src/auth/root-key';
 import { CheckService } from '../apps/gatehouse/src/check/check.service';
 import { loadConfig } from '../apps/gatehouse/src/config/config';
+import { mintCredential, parseCredential } from '../apps/gatehouse/src/credentials/credentials';
 import { ProjectionProgress } from '../apps/gatehouse/src/projector/projection-progress';
 import { ACCOUNT, cacheOps, Dataset } from './dataset';
 import { Latency, latencyOf } from './measure';
@@ -30,6 +36,10 @@ export interface RedisBenchResult {
   checkConcurrent10: { checks: number; perSecond: number };
   /** RedisPermissionCache.roundTrips ÷ checks (target ≤ 1). */
   roundTripsPerCheck: number;
+  /** The same when the caller presents an API key, verified in the same read (target ≤ 1). */
+  roundTripsPerCheckWithKeyCaller: number;
+  /** Per checkBulk of 100 items by a key caller (target 1: one read for the caller and every subject). */
+  roundTripsPerBatchOf100: number;
   memory: { users: number; roles: number; usedMemoryBytesPerUser: number; principalsHashBytesPerUser: number; rolesBytes: number; loadSeconds: number };
 }
 
@@ -104,9 +114,18 @@ export async function benchRedis(d: Dataset, o: { quick: boolean; redisUrl: stri
     };
     o.log(`  redis memory: ${memory.usedMemoryBytesPerUser} bytes per user (used_memory), ${memory.principalsHashBytesPerUser} (MEMORY USAGE of the principals hash)`);
 
-    // The real check path over Redis: CheckService with no HTTP in front.
+    // The real check path over Redis: CheckService with no HTTP in front, and a caller whose key it verifies.
     const config = loadConfig({ GATEHOUSE_ROOT_KEY: 'x'.repeat(32) });
-    const service = new CheckService(cache, systemClock, config, new ProjectionProgress(cache));
+    const progress = new ProjectionProgress(cache);
+    const keys = new KeyLookup(cache, new InMemoryEventStore(), config, progress);
+    const usage = new KeyUsage(cache, systemClock);
+    const service = new CheckService(cache, systemClock, config, progress, keys, new Authenticator(RootKey.fromKey(config.rootKey!), keys, usage, systemClock));
+    const minted = mintCredential('gh', 'benchcallerkey');
+    await cache.apply(position++, [
+      { op: 'key.put', account: ACCOUNT, key: { id: minted.id, status: 'active', owner: { type: 'user', id: d.users[0].id }, secretHash: minted.secretHash } },
+    ]);
+    const caller = parseCredential(minted.token)!;
+    const asCaller = { caller: { kind: 'key', keyId: caller.id, secretHash: caller.secretHash } satisfies KeyCredential };
     const input = (i: number) => {
       const c = d.checks[i % d.checks.length];
       return { principal: c.principal, action: c.request.action, resource: c.request.resource };
@@ -132,14 +151,25 @@ export async function benchRedis(d: Dataset, o: { quick: boolean; redisUrl: stri
       }),
     );
     const concSeconds = (performance.now() - t1) / 1000;
+    const perCall = async (calls: number, call: (i: number) => Promise<unknown>) => {
+      const before = cache.roundTrips;
+      for (let i = 0; i < calls; i++) await call(i);
+      return Number(((cache.roundTrips - before) / calls).toFixed(3));
+    };
+    const roundTripsPerCheckWithKeyCaller = await perCall(q ? 500 : 2_000, (i) => service.check(ACCOUNT, input(i), asCaller));
+    const roundTripsPerBatchOf100 = await perCall(q ? 20 : 100, (i) =>
+      service.checkBulk(ACCOUNT, Array.from({ length: 100 }, (_, j) => input(i * 100 + j)), undefined, asCaller),
+    );
     const result: RedisBenchResult = {
       redisBenchmarkGet,
       checkSequential: { checks: n, latencyMs: latencyOf(samples), perSecond: Math.round(n / seqSeconds) },
       checkConcurrent10: { checks: m, perSecond: Math.round(m / concSeconds) },
       roundTripsPerCheck: Number(roundTripsPerCheck.toFixed(3)),
+      roundTripsPerCheckWithKeyCaller,
+      roundTripsPerBatchOf100,
       memory,
     };
-    o.log(`  check over Redis: ${result.roundTripsPerCheck} round trips per check; p50 ${result.checkSequential.latencyMs.p50} ms one at a time, ${result.checkConcurrent10.perSecond}/s with 10 in flight`);
+    o.log(`  check over Redis: ${result.roundTripsPerCheck} round trips per check (${roundTripsPerCheckWithKeyCaller} with a key caller, ${roundTripsPerBatchOf100} per batch of 100); p50 ${result.checkSequential.latencyMs.p50} ms one at a time, ${result.checkConcurrent10.perSecond}/s with 10 in flight`);
     await cache.clear();
     return result;
   } finally {

@@ -225,7 +225,7 @@ const available = kafkaOrSkip('Kafka end-to-end suites (kafka.e2e.spec.ts)');
       await send(envelope(`bad-key-${RUN}`, { type: 'RemoveUser', userId: memberId }, `gh_aaaaaaaaaa_${'x'.repeat(43)}`));
       await send(envelope(`no-right-${RUN}`, { type: 'InviteUser', email: 'sneaky@initech.test' }, memberKey));
       await send('{"version":1,"commandId":');
-      await send(envelope(`unknown-${RUN}`, { type: 'RegisterResource', resource: { type: 'dataset', id: 'd1' } }));
+      await send(envelope(`unknown-${RUN}`, { type: 'LaunchMissiles', target: 'd1' }));
       await send(envelope(`invalid-${RUN}`, { type: 'AssignRole', userId: 'bob', role: 'admin' }));
 
       const badKey = await deadLetterOf((d) => d.commandId === `bad-key-${RUN}`, 'bad key');
@@ -248,6 +248,37 @@ const available = kafkaOrSkip('Kafka end-to-end suites (kafka.e2e.spec.ts)');
         expect(d.original.payload).not.toContain(adminKey);
       }
       expect(await gh.store.readAll({ after: null, maxCount: 100_000 }).then((all) => all.filter((e) => e.metadata.commandId.includes(`no-right-${RUN}`)))).toEqual([]);
+    }, 30_000);
+
+    it('registers, transfers and deletes resources, authorized like HTTP', async () => {
+      const catalog = await gh.http('POST', '/v1/accounts/initech/catalog', { key: adminKey, body: { resourceTypes: { report: ['read', 'create', 'update', 'delete'] } } });
+      expect(catalog.status).toBe(200);
+      const reg = `res-register-${RUN}`;
+      await send(envelope(reg, { type: 'RegisterResource', resourceType: 'report', resourceId: 'tps-1', owner: memberId, tags: { quarter: ['q3'] } }));
+      const [registered] = await resultOf(reg);
+      expect(registered).toMatchObject({ status: 'ok', result: { outcome: 'registered', resource: { type: 'report', id: 'tps-1', owner: memberId, tags: { quarter: ['q3'] } } } });
+      const check = await gh.http('POST', '/v1/accounts/initech/check', {
+        key: adminKey,
+        body: { principal: { type: 'user', id: memberId }, action: 'report:read', resource: { id: 'tps-1' }, consistency: { atLeast: registered.revision } },
+      });
+      expect(check.status).toBe(200);
+
+      const transfer = `res-transfer-${RUN}`;
+      await send(envelope(transfer, { type: 'TransferResource', resourceType: 'report', resourceId: 'tps-1', owner: memberId, team: 'ml' }));
+      expect((await resultOf(transfer))[0]).toMatchObject({ status: 'ok', result: { outcome: 'transferred', resource: { team: 'ml' } } });
+
+      // The custom preset's member holds neither report:delete nor resources.manage.
+      const refused = `res-delete-refused-${RUN}`;
+      await send(envelope(refused, { type: 'DeleteResource', resourceType: 'report', resourceId: 'tps-1' }, memberKey));
+      expect((await deadLetterOf((d) => d.commandId === refused, 'refused delete')).reason.code).toBe('PERMISSION.DENIED');
+      const del = `res-delete-${RUN}`;
+      await send(envelope(del, { type: 'DeleteResource', resourceType: 'report', resourceId: 'tps-1' }));
+      expect((await resultOf(del))[0]).toMatchObject({ status: 'ok', result: { outcome: 'deleted', resource: null } });
+      const gone = await gh.http('GET', '/v1/accounts/initech/resources/report/tps-1', { key: adminKey });
+      expect(gone.status).toBe(404);
+      const invalid = `res-invalid-${RUN}`;
+      await send(envelope(invalid, { type: 'RegisterResource', resourceType: 'report', resourceId: 'has space' }));
+      expect((await deadLetterOf((d) => d.commandId === invalid, 'invalid resource id')).reason.code).toBe('MESSAGE.INVALID');
     }, 30_000);
 
     it('keeps a partition flowing after a poison message', async () => {

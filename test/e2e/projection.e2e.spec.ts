@@ -21,7 +21,10 @@ describe.each(caches)('projection (%s cache)', (cache) => {
       const { position: _p, ...rest } = await c.subject('acme', s.keyId ? { keyId: s.keyId } : { principal: s.principal! });
       out.push(rest);
     }
-    return JSON.stringify(out);
+    // Field order is not part of a record's meaning (a Redis patch re-encodes records, in an order that depends on history).
+    return JSON.stringify(out, (_key, value: unknown) =>
+      value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))) : value,
+    );
   }
 
   beforeAll(async () => {

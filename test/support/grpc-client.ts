@@ -21,6 +21,8 @@ function load(files: string[], includeDirs: string[]): Loaded {
   return grpc.loadPackageDefinition(protoLoader.loadSync(files, { ...OPTIONS, includeDirs })) as Loaded;
 }
 
+export type GatehouseMethod = 'Check' | 'CheckBulk' | 'IntrospectApiKey' | 'LookupResources' | 'LookupSubjects';
+
 export interface CallOptions {
   /** Sent as `authorization: Bearer <key>`. */
   key?: string;
@@ -62,7 +64,7 @@ export class GrpcTestClient {
   }
 
   /** A unary call of gatehouse.v1.PermissionService; rejects with a GrpcFailure. */
-  call<T = any>(method: 'Check' | 'CheckBulk' | 'IntrospectApiKey', request: object, options: CallOptions = {}): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  call<T = any>(method: GatehouseMethod, request: object, options: CallOptions = {}): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
     const metadata = new grpc.Metadata();
     if (options.key !== undefined) metadata.set('authorization', `Bearer ${options.key}`);
     if (options.authorization !== undefined) metadata.set('authorization', options.authorization);
@@ -76,7 +78,7 @@ export class GrpcTestClient {
   }
 
   /** The failure a call ended with; fails the test if it succeeded. */
-  async failureOf(method: 'Check' | 'CheckBulk' | 'IntrospectApiKey', request: object, options: CallOptions = {}): Promise<GrpcFailure> {
+  async failureOf(method: GatehouseMethod, request: object, options: CallOptions = {}): Promise<GrpcFailure> {
     try {
       const response = await this.call(method, request, options);
       throw new Error(`expected ${method} to fail, it answered ${JSON.stringify(response)}`);

@@ -108,3 +108,38 @@ export interface RebuildProgress {
   eventsPerSecond: number;
   finishedAt?: string;
 }
+
+/** A registered resource (issue 5): what checks and lookups see of it. */
+export interface Resource {
+  type: string;
+  id: string;
+  owner?: string;
+  team?: string;
+  tags: Record<string, string[]>;
+  revision?: string;
+}
+
+export interface ResourceDeleted extends Written {
+  type: string;
+  id: string;
+  deleted: true;
+}
+
+/** One page of a lookup; `nextCursor` is null on the last page (a page may be short and still have a next one). */
+export interface ResourcesPage {
+  resources: Resource[];
+  nextCursor: string | null;
+  revision: string;
+}
+
+export interface Subject {
+  type: 'user' | 'service_account';
+  id: string;
+  matched?: { role: string; grant: string; condition: string };
+}
+
+export interface SubjectsPage {
+  subjects: Subject[];
+  nextCursor: string | null;
+  revision: string;
+}

@@ -39,11 +39,20 @@ export class GatehouseClient {
     return this.request<T>('PUT', path, { body });
   }
 
+  /** A PUT whose status matters too (201 created, 200 replaced). */
+  async putWithStatus<T>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    return this.exchange<T>('PUT', path, { body });
+  }
+
   delete<T>(path: string): Promise<T> {
     return this.request<T>('DELETE', path, {});
   }
 
   async request<T>(method: string, path: string, options: { body?: unknown; query?: Query; auth?: boolean }): Promise<T> {
+    return (await this.exchange<T>(method, path, options)).body;
+  }
+
+  private async exchange<T>(method: string, path: string, options: { body?: unknown; query?: Query; auth?: boolean }): Promise<{ status: number; body: T }> {
     const url = this.url(path, options.query);
     const headers = this.headers('application/json, application/problem+json', options.auth);
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -67,7 +76,7 @@ export class GatehouseClient {
       if (body === undefined) {
         throw new UnreachableError(`${this.server} answered ${method} ${path} with something that is not JSON`, 'check --server: is it a Gatehouse?');
       }
-      return body as T;
+      return { status, body: body as T };
     }
     throw new ApiError(asProblem(status, body, text));
   }

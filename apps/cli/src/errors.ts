@@ -93,8 +93,19 @@ export function hintFor(problem: Problem, account: string | undefined): string |
       return 'unassign the role from its holders first (`gatehouse user remove-role <USER_ID> <ROLE>`)';
     case 'ROLE.BUILT_IN':
       return 'built-in roles cannot change: create a custom role (`gatehouse role create`)';
+    case 'RESOURCE.NOT_FOUND':
+      return '`gatehouse lookup resources user:<USER_ID> <TYPE>:read` lists the registered resources a member may read; `gatehouse resource put <TYPE> <ID>` registers one';
+    case 'RESOURCE.OWNER_NOT_FOUND':
+      return 'the owner must be a member of the account: `gatehouse user list` and `gatehouse service-account list` show the ids';
+    case 'LOOKUP.INVALID_CURSOR':
+    case 'LOOKUP.CURSOR_MISMATCH':
+      return 'pass --cursor exactly as the previous page printed it, with the same principal (or resource) and action; or use --all';
+    case 'LOOKUP.RESOURCE_TYPE_MISMATCH':
+    case 'LOOKUP.INVALID_ACTION':
+      return 'the action names the resource type: deployment/dep-1 goes with deployment:read';
     case 'PERMISSION.UNKNOWN':
     case 'CATALOG.UNKNOWN_TYPE':
+    case 'RESOURCE.UNKNOWN_TYPE':
     case 'SCOPE.UNKNOWN_DIMENSION':
       return '`gatehouse catalog get` lists what the account knows; `gatehouse catalog extend` adds to it';
     case 'USER.ALREADY_MEMBER':

@@ -59,7 +59,8 @@ export function mainHelp(verbs: readonly VerbSpec[]): string {
   }
   const width = Math.max(...[...groups.keys()].map((g) => g.length));
   return [
-    'gatehouse: manage a Gatehouse account (users, roles, teams, API keys), check permissions, and read the audit log.',
+    'gatehouse: manage a Gatehouse account (users, roles, teams, API keys, resources), check permissions,',
+    'look up who may do what, and read the audit log.',
     '',
     'Usage:',
     '  gatehouse <verb> [arguments] [options]',

@@ -95,6 +95,7 @@ export function parseVerb(verb: VerbSpec, rest: readonly string[]): Parsed {
     throw new UsageError(parseArgsMessage(error));
   }
 
+  if (verb.expandArgs) parsed.positionals = verb.expandArgs(parsed.positionals);
   const declared = verb.args ?? [];
   const positionals: Record<string, string | undefined> = {};
   declared.forEach((spec, i) => (positionals[argName(spec)] = parsed.positionals[i]));

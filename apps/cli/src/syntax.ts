@@ -1,4 +1,4 @@
-import { PERMISSION_PATTERN, SERVICE_ACCOUNT_ID_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
+import { PERMISSION_PATTERN, RESOURCE_ID_PARAM_PATTERN, RESOURCE_TYPE_PARAM_PATTERN, SERVICE_ACCOUNT_ID_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
 import { UsageError } from './errors';
 
 /**
@@ -91,4 +91,79 @@ export function requireServiceAccountId(text: string, what = 'SA_ID'): string {
     throw new UsageError(`${what} "${text}" is not a service account id (sa_…): \`gatehouse service-account list\` shows the ids`);
   }
   return text;
+}
+
+/** `user:<USER_ID>` or `service_account:<SA_ID>`: a member by id (no API key), its id checked. */
+export function parseMember(text: string, keyHint: string): { type: 'user' | 'service_account'; id: string } {
+  const principal = parsePrincipal(text);
+  if ('apiKey' in principal) throw new UsageError(`principal "${text}": ${keyHint}`);
+  if (principal.type === 'user') requireUserId(principal.id, `principal "${text}": the id`);
+  else requireServiceAccountId(principal.id, `principal "${text}": the id`);
+  return principal;
+}
+
+/** The owner of a resource: a member's id, user (usr_…) or service account (sa_…). */
+export function requireOwnerId(text: string, option = 'owner'): string {
+  if (!userId.test(text) && !serviceAccountId.test(text)) {
+    throw new UsageError(
+      `--${option} "${text}" is not a user id (usr_…) or service account id (sa_…): \`gatehouse user list\` and \`gatehouse service-account list\` show the ids`,
+    );
+  }
+  return text;
+}
+
+const resourceType = new RegExp(RESOURCE_TYPE_PARAM_PATTERN);
+const resourceId = new RegExp(RESOURCE_ID_PARAM_PATTERN);
+const action = /^[a-z][a-z0-9_]{0,63}:[a-z][a-z0-9_]{0,63}$/;
+const dimension = /^[a-z][a-z0-9_]{0,63}$/;
+
+export function requireResourceType(text: string, what = 'TYPE'): string {
+  if (!resourceType.test(text)) {
+    throw new UsageError(`${what} "${text}" is not a resource type (lower case, e.g. deployment): \`gatehouse catalog get\` lists the account's types`);
+  }
+  return text;
+}
+
+export function requireResourceId(text: string, what = 'ID'): string {
+  if (!resourceId.test(text)) {
+    throw new UsageError(`${what} "${text}" is not a resource id: 1 to 128 of the characters A-Z a-z 0-9 _ . : @ = + ~ -`);
+  }
+  return text;
+}
+
+/** `type:verb` with neither part a wildcard, e.g. `deployment:read`: what a lookup asks about. */
+export function requireAction(text: string): { action: string; type: string } {
+  if (!action.test(text)) throw new UsageError(`action "${text}": expected resource:action without wildcards, e.g. deployment:read`);
+  return { action: text, type: text.slice(0, text.indexOf(':')) };
+}
+
+/** `type/id` with both parts: one resource (`deployment/dep-1`). */
+export function parseResourceRef(text: string): { type: string; id: string } {
+  const slash = text.indexOf('/');
+  if (slash <= 0 || slash === text.length - 1) throw new UsageError(`resource "${text}": expected type/id, e.g. deployment/dep-1`);
+  return { type: requireResourceType(text.slice(0, slash), 'resource type'), id: text.slice(slash + 1) };
+}
+
+/** Repeated `--tag dimension=v1,v2` as `{ dimension: [v1, v2] }`; each needs a dimension and a value. */
+export function parseTags(values: readonly string[], option = 'tag'): Record<string, string[]> {
+  const tags: Record<string, string[]> = {};
+  for (const text of values) {
+    const eq = text.indexOf('=');
+    const name = eq < 0 ? '' : text.slice(0, eq).trim();
+    const items = eq < 0 ? [] : text.slice(eq + 1).split(',').map((v) => v.trim()).filter((v) => v !== '');
+    if (!name || items.length === 0) throw new UsageError(`--${option} "${text}": expected dimension=value (env=prod), or several values: env=prod,dev`);
+    if (!dimension.test(name)) throw new UsageError(`--${option} "${text}": the dimension before = must be lower case letters, digits and _ (e.g. env=prod)`);
+    tags[name] = [...(tags[name] ?? []), ...items];
+  }
+  return tags;
+}
+
+/** Tags as one cell, as roles show scopes: `env=dev|prod`, dimensions comma separated. */
+export function formatTags(tags: Record<string, string[]> | undefined): string[] {
+  return Object.entries(tags ?? {}).map(([name, values]) => `${name}=${values.join('|')}`);
+}
+
+/** A word as a shell reads it back: bare when safe, single-quoted otherwise. */
+export function shellWord(text: string): string {
+  return /^[\w.:,/@=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,5 +1,21 @@
 import { cell, fields, table } from './output';
-import { formatGrant, parseGrant, parseLists, parsePrincipal, parseResource, requireUserId } from './syntax';
+import {
+  formatGrant,
+  formatTags,
+  parseGrant,
+  parseLists,
+  parseMember,
+  parsePrincipal,
+  parseResource,
+  parseResourceRef,
+  parseTags,
+  requireAction,
+  requireOwnerId,
+  requireResourceId,
+  requireResourceType,
+  requireUserId,
+  shellWord,
+} from './syntax';
 import { positiveInteger, timestamp } from './verb';
 
 describe('grant syntax: permission[@any|own|team]', () => {
@@ -85,5 +101,38 @@ describe('output', () => {
   it('label/value blocks skip undefined and show booleans as yes/no', () => {
     expect(fields([['id', 'k1'], ['name', undefined], ['restricted', true]])).toBe('id          k1\nrestricted  yes\n');
     expect(cell('two\nlines')).toBe('two lines');
+  });
+});
+
+describe('resource syntax', () => {
+  it('tags: dimension=v1,v2, repeatable; every dimension needs a value', () => {
+    expect(parseTags(['env=prod', 'region=eu, us', 'env=dev'])).toEqual({ env: ['prod', 'dev'], region: ['eu', 'us'] });
+    expect(() => parseTags(['env'])).toThrow('--tag "env": expected dimension=value');
+    expect(() => parseTags(['env='])).toThrow('--tag "env=": expected dimension=value');
+    expect(() => parseTags(['=prod'])).toThrow('expected dimension=value');
+    expect(() => parseTags(['Env=prod'])).toThrow('the dimension before = must be lower case');
+    expect(formatTags({ env: ['dev', 'prod'], region: ['eu'] })).toEqual(['env=dev|prod', 'region=eu']);
+  });
+
+  it('type/id, actions, owners and members', () => {
+    expect(parseResourceRef('deployment/dep-1')).toEqual({ type: 'deployment', id: 'dep-1' });
+    for (const bad of ['deployment', 'deployment/', '/dep-1']) expect(() => parseResourceRef(bad)).toThrow('expected type/id');
+    expect(() => parseResourceRef('Deployment/x')).toThrow('is not a resource type');
+    expect(requireAction('fine_tuning_job:read')).toEqual({ action: 'fine_tuning_job:read', type: 'fine_tuning_job' });
+    for (const bad of ['deployment', 'deployment:*', '*:read', 'a:b:c']) expect(() => requireAction(bad)).toThrow('expected resource:action without wildcards');
+    expect(requireResourceId('dep-1.v2:x@y')).toBe('dep-1.v2:x@y');
+    expect(() => requireResourceId('a/b')).toThrow('is not a resource id');
+    expect(() => requireResourceType('has-dash')).toThrow('is not a resource type');
+    expect(requireOwnerId('usr_abcdefghijklmnop')).toBe('usr_abcdefghijklmnop');
+    expect(() => requireOwnerId('bob@acme.test')).toThrow('is not a user id (usr_…) or service account id (sa_…)');
+    expect(parseMember('service-account:sa_abcdefghijklmnop', 'no keys')).toEqual({ type: 'service_account', id: 'sa_abcdefghijklmnop' });
+    expect(() => parseMember('key:gh_x', 'no keys')).toThrow('principal "key:gh_x": no keys');
+    expect(() => parseMember('user:bob', 'no keys')).toThrow('principal "user:bob": the id "bob" is not a user id');
+  });
+
+  it('shell words: bare when safe, quoted otherwise', () => {
+    expect(shellWord('user:usr_x')).toBe('user:usr_x');
+    expect(shellWord('deployment/a=b+c@d')).toBe('deployment/a=b+c@d');
+    expect(shellWord("it's ~x")).toBe(`'it'\\''s ~x'`);
   });
 });

@@ -26,6 +26,8 @@ export interface VerbSpec {
   /** Longer explanation shown by --help. */
   description?: string;
   examples: readonly string[];
+  /** Rewrites the positionals before they are checked against `args` (e.g. `type/id` as `type id`). */
+  expandArgs?(positionals: readonly string[]): string[];
   /** Manages the profile file itself: the connection comes from flags and environment only. */
   ownsProfiles?: boolean;
   run(ctx: Context): Promise<number | void>;

@@ -36,6 +36,10 @@ import { IdentityQueries } from './queries/identity.queries';
 import { AccountsController } from './http/accounts.controller';
 import { ApiKeysController } from './http/api-keys.controller';
 import { CheckController } from './http/check.controller';
+import { ResourcesController } from './http/resources.controller';
+import { ExecuteResourceCommandHandler } from './commands/resources';
+import { LookupService } from './lookup/lookup.service';
+import { ResourceResolver } from './lookup/resource-resolver';
 import { DocsController } from './http/docs.controller';
 import { HealthController } from './http/health.controller';
 import { MembersController } from './http/members.controller';
@@ -70,6 +74,7 @@ const commandHandlers = [
   CreateServiceAccountHandler,
   CreateApiKeyHandler,
   RevokeApiKeyHandler,
+  ExecuteResourceCommandHandler,
 ];
 
 @Module({})
@@ -91,6 +96,8 @@ export class AppModule {
       ProjectionProgress,
       ProjectorService,
       CheckService,
+      LookupService,
+      ResourceResolver,
       PermissionGrpcService,
       GrpcServer,
       AccountQueries,
@@ -105,7 +112,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), MessagingModule.forRoot(infra.kafka ?? null)],
-      controllers: [AccountsController, MembersController, AccessModelController, IdentityController, AuditController, AdminController, ApiKeysController, CheckController, HealthController, DocsController],
+      controllers: [AccountsController, MembersController, AccessModelController, IdentityController, AuditController, AdminController, ApiKeysController, CheckController, ResourcesController, HealthController, DocsController],
       providers,
     };
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply } from 'fastify';
 import { DomainError, IdGenerator, systemClock } from '@gatehouse/domain';
 import { EventStore, EventStoreDbEventStore, SqliteEventStore } from '@gatehouse/event-store';
 import { InProcessPermissionCache, PermissionCache, RedisPermissionCache } from '@gatehouse/permission-cache';
@@ -44,8 +45,26 @@ const LEVELS: Record<Config['logLevel'], LogLevel[] | false> = {
   silent: false,
 };
 
+/**
+ * On every HTTP answer, errors and 404s included (test/e2e/security-headers.e2e.spec.ts).
+ * API answers hold permissions and one-time secrets: never cached, never framed, never
+ * sniffed into something executable. The HTML explorer at /docs runs scripts (its own
+ * and one inline), so its policy forbids framing only.
+ */
+function setSecurityHeaders(reply: FastifyReply): void {
+  const html = String(reply.getHeader('Content-Type') ?? '').startsWith('text/html');
+  void reply.header('X-Content-Type-Options', 'nosniff');
+  void reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
+  void reply.header('Referrer-Policy', 'no-referrer');
+  void reply.header('X-Frame-Options', 'DENY');
+  void reply.header('Content-Security-Policy', html ? "frame-ancestors 'none'" : "default-src 'none'; frame-ancestors 'none'");
+  void reply.header('Cross-Origin-Resource-Policy', 'same-origin');
+  reply.removeHeader('X-Powered-By');
+  reply.removeHeader('Server');
+}
+
 export async function createApp(infra: Infrastructure, logger?: LoggerService): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: infra.config.bodyLimitBytes, return503OnClosing: true });
+  const adapter = new FastifyAdapter({ bodyLimit: infra.config.bodyLimitBytes, routerOptions: { maxParamLength: 512 }, return503OnClosing: true });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.with(infra), adapter, {
     logger: logger ?? LEVELS[infra.config.logLevel],
     abortOnError: false,
@@ -57,9 +76,7 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService): 
   });
   registeredRoutes.set(app, routes);
   fastify.addHook('onSend', async (_request, reply) => {
-    void reply.header('X-Content-Type-Options', 'nosniff');
-    void reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
-    void reply.header('Referrer-Policy', 'no-referrer');
+    setSecurityHeaders(reply);
   });
   await app.init();
   // JSON only: any other media type is a 415, and a JSON syntax error is our own coded

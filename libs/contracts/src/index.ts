@@ -1,2 +1,3 @@
 export * from './http/schemas';
 export * from './http/openapi';
+export * from './http/resources';

@@ -38,4 +38,14 @@ export const errors = {
     new DomainError(code, 'not_found', message, details),
   conflict: (code: string, message: string, details?: Record<string, unknown>) =>
     new DomainError(code, 'conflict', message, details),
+  /** The event store cannot be written (or read) now: nothing was appended; retry later (HTTP 503 with Retry-After). */
+  storeUnavailable: () => new DomainError(STORE_UNAVAILABLE, 'unavailable', 'the event store is unavailable: retry later'),
 };
+
+/** The event store is down, locked or out of space: writes are refused with this code while checks go on from the cache. */
+export const STORE_UNAVAILABLE = 'EVENT_STORE.UNAVAILABLE';
+
+/** The permission cache does not answer (Redis down, timing out, loading): a check fails closed with this code (HTTP 503 + Retry-After, gRPC UNAVAILABLE). */
+export const CACHE_UNAVAILABLE = 'PERMISSION_CACHE.UNAVAILABLE';
+/** The permission cache holds no data while the store does (lost, or not rebuilt yet): a check is refused with this code, never answered as if nobody were known. */
+export const CACHE_NOT_READY = 'PERMISSION_CACHE.NOT_READY';

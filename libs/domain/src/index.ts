@@ -15,5 +15,6 @@ export * from './account/account.decide';
 export * from './api-key/api-key';
 export * from './identity/identity';
 export * from './logins/logins';
+export * from './resource/resource';
 export * from './events';
 export * from './audit/hash-chain';

@@ -51,6 +51,9 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> ext
   position: bigint;
 }
 
+/** An event as a projection reads it: where it stands and what it says, without its id and metadata. */
+export type EventPayload = Pick<RecordedEvent, 'position' | 'streamId' | 'revision' | 'type' | 'data'>;
+
 export interface ReadStreamResult {
   /** Revision of the last event in the stream (not just of those returned); -1n if no stream. */
   revision: StreamRevision;
@@ -62,6 +65,11 @@ export interface AppendResult {
   nextRevision: bigint;
   /** Global position of the last appended event. */
   position: bigint;
+  /**
+   * Global position of each appended event, in order, when the adapter knows them without
+   * another read (SQLite, in-memory): the command runner folds its own events without re-reading them.
+   */
+  positions?: bigint[];
 }
 
 export interface ReadAllOptions {
@@ -91,6 +99,11 @@ export interface EventStore {
   readStream(stream: string, options?: { fromRevision?: bigint; maxCount?: number }): Promise<ReadStreamResult>;
   appendToStream(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * `readAll` without ids and metadata, for replays: a rebuild reads millions of events
+   * and projects only their type and data. Optional; callers fall back to `readAll`.
+   */
+  readAllPayloads?(options: ReadAllOptions): Promise<EventPayload[]>;
   /** Position of the newest event, or null for an empty store. */
   headPosition(): Promise<bigint | null>;
   /**

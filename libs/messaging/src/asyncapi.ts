@@ -112,7 +112,10 @@ export function asyncApiDocument(): Record<string, unknown> {
             ...envelope.properties,
             command: { oneOf: Object.keys(commandSchemas).map((t) => ref(`#/components/schemas/${t}`)) },
           },
-          description: `${commandEnvelopeSchema.description} Not available yet (dead-lettered as COMMAND.UNKNOWN): ${PLANNED_COMMAND_TYPES.join(', ')}.`,
+          description:
+            PLANNED_COMMAND_TYPES.length > 0
+              ? `${commandEnvelopeSchema.description} Not available yet (dead-lettered as COMMAND.UNKNOWN): ${PLANNED_COMMAND_TYPES.join(', ')}.`
+              : commandEnvelopeSchema.description,
         },
         ...commandSchemas,
         CommandResult: {

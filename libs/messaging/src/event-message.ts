@@ -96,6 +96,10 @@ export function publicEventData(event: GatehouseEvent): unknown {
     case 'AccountDeleted':
     case 'LoginRecorded':
     case 'UserIdentityRegistered':
+    case 'ResourceRegistered':
+    case 'ResourceUpdated':
+    case 'ResourceTransferred':
+    case 'ResourceDeleted':
       return event.data;
     default:
       return assertNever(event);
@@ -128,6 +132,10 @@ const KNOWN: Record<GatehouseEventType, true> = {
   InviteLinkCreated: true,
   InviteLinkRevoked: true,
   ServiceAccountCreated: true,
+  ResourceRegistered: true,
+  ResourceUpdated: true,
+  ResourceTransferred: true,
+  ResourceDeleted: true,
   ServiceAccountDeleted: true,
   AccountDeleted: true,
   LoginRecorded: true,

@@ -41,6 +41,10 @@ const samples: { [T in GatehouseEventType]: Extract<GatehouseEvent, { type: T }>
   ApiKeyCreated: { accountId: 'acme', keyId: 'key1', owner: alice, name: 'ci', secretHash: SECRET_HASH },
   ApiKeyRevoked: { accountId: 'acme', keyId: 'key1', owner: alice },
   UserIdentityRegistered: { userId: alice.id, email: 'a@acme.test' },
+  ResourceRegistered: { accountId: 'acme', resource: { type: 'dataset', id: 'ds1', owner: alice.id, tags: {} } },
+  ResourceUpdated: { accountId: 'acme', resource: { type: 'dataset', id: 'ds1', owner: alice.id, team: 't', tags: {} }, previous: { type: 'dataset', id: 'ds1', owner: alice.id, tags: {} } },
+  ResourceTransferred: { accountId: 'acme', resource: { type: 'dataset', id: 'ds1', owner: 'usr_bob', tags: {} }, fromOwner: alice.id },
+  ResourceDeleted: { accountId: 'acme', resourceType: 'dataset', resourceId: 'ds1' },
 };
 
 let position = 0n;

@@ -1,4 +1,5 @@
-import { AccountRecord, CompiledRole, KeyRecord, MemberStatus, PrincipalRecord, PrincipalRef, SubjectView } from '@gatehouse/domain';
+import { AccountRecord, CACHE_UNAVAILABLE, CompiledRole, DomainError, KeyRecord, MemberStatus, PrincipalRecord, PrincipalRef, ResourceRecord, SubjectView } from '@gatehouse/domain';
+import { LookupOp, LookupReads } from './lookups/lookups.port';
 
 /**
  * The permission cache: a projection of the event stream shaped for checks.
@@ -34,9 +35,25 @@ export type CacheOp =
   | { op: 'key.put'; account: string; key: CachedKey }
   /** The user→accounts index (Fireworks: a user switches between the accounts they belong to). */
   | { op: 'membership.put'; account: string; userId: string; status: MemberStatus }
-  | { op: 'key.patch'; account: string; keyId: string; status: CachedKey['status'] };
+  | { op: 'key.patch'; account: string; keyId: string; status: CachedKey['status'] }
+  /** The resource registry (see lookups/lookups.port.ts). */
+  | LookupOp;
 
 export type SubjectRef = { principal: PrincipalRef } | { keyId: string };
+
+/** A registered resource, by type and id (see lookups/). */
+export interface ResourceRef {
+  type: string;
+  id: string;
+}
+
+export interface SubjectsRead {
+  subjects: CachedSubject[];
+  /** The registered resources asked for, in order; null where none is registered. */
+  resources: (ResourceRecord | null)[];
+  /** The checkpoint every part of the read reflects. */
+  position: bigint | null;
+}
 
 export interface CachedSubject {
   /** Ready for the evaluator. `view.key` is set (possibly null) when the subject was a key. */
@@ -47,7 +64,19 @@ export interface CachedSubject {
   position: bigint | null;
 }
 
-export interface PermissionCache {
+/**
+ * The cache cannot answer now (connection lost, timed out, server loading). A check must
+ * fail on it, never guess: transports answer 503 / UNAVAILABLE, retryable.
+ */
+export class PermissionCacheUnavailableError extends DomainError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(CACHE_UNAVAILABLE, 'unavailable', message);
+    this.name = 'PermissionCacheUnavailableError';
+    if (options.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
+export interface PermissionCache extends LookupReads {
   /**
    * Applies the operations and moves the checkpoint to `position`, in one atomic step.
    * Returns false (and changes nothing) when the checkpoint is already at or past it,
@@ -57,6 +86,13 @@ export interface PermissionCache {
   checkpoint(): Promise<bigint | null>;
   /** Everything one check needs about one subject. Redis: one round trip. */
   subject(account: string, subject: SubjectRef): Promise<CachedSubject>;
+  /**
+   * What the checks of one request need from one account, all read at one checkpoint:
+   * `subject` for several subjects (a check's and its caller's key, or every distinct
+   * subject of a batch), in order, and the registered resources they name. Redis: one
+   * round trip whatever the counts.
+   */
+  subjects(account: string, refs: readonly SubjectRef[], resources?: readonly ResourceRef[]): Promise<SubjectsRead>;
   /** Which account holds a key (for credentials presented without an account in the path). */
   accountOfKey(keyId: string): Promise<string | null>;
   /** Every key of the account, for listings (callers must not show `secretHash`). */

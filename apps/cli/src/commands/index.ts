@@ -9,8 +9,10 @@ import { introspectVerbs } from './introspect';
 import { inviteLinkVerbs } from './invite-link';
 import { keyVerbs } from './key';
 import { keyListVerbs } from './key-list';
+import { lookupVerbs } from './lookup';
 import { profileVerbs } from './profile';
 import { projectionVerbs } from './projection';
+import { resourceVerbs } from './resource';
 import { roleVerbs } from './role';
 import { serviceAccountVerbs } from './service-account';
 import { teamVerbs } from './team';
@@ -21,7 +23,8 @@ import { userLifecycleVerbs } from './user-lifecycle';
  * Every verb, in the order `gatehouse --help` lists them. The verbs in
  * account-lifecycle, user-lifecycle, service-account, invite-link, key-list and
  * introspect call endpoints of issue 4, audit, projection and `check --as-of` those of
- * issue 7; an older server answers them ROUTE.NOT_FOUND.
+ * issue 7, resource and lookup those of issue 5; an older server answers them
+ * ROUTE.NOT_FOUND.
  */
 export const VERBS: readonly VerbSpec[] = [
   ...accountVerbs,
@@ -36,7 +39,9 @@ export const VERBS: readonly VerbSpec[] = [
   ...keyListVerbs,
   ...serviceAccountVerbs,
   ...inviteLinkVerbs,
+  ...resourceVerbs,
   ...checkVerbs,
+  ...lookupVerbs,
   ...introspectVerbs,
   ...auditVerbs,
   ...projectionVerbs,

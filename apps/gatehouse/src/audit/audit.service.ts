@@ -1,9 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import {
-  accountFromSnapshot,
-  AccountEvent,
-  AccountState,
-  accountToSnapshot,
   accountStream,
   Actor,
   ApiKeyEvent,
@@ -16,9 +12,7 @@ import {
   DomainError,
   errors,
   evaluate,
-  evolveAccount,
   evolveApiKey,
-  initialAccountState,
   initialApiKeyState,
   PrincipalRef,
   subjectViewOf,
@@ -26,9 +20,11 @@ import {
 } from '@gatehouse/domain';
 import { EventStore, RecordedEvent } from '@gatehouse/event-store';
 import { CommandRunner } from '../commands/command-runner';
+import { Config } from '../config/config';
 import { accountFold } from '../commands/folds';
-import { parseCredential, sha256Hex } from '../credentials/credentials';
-import { CLOCK, EVENT_STORE } from '../tokens';
+import { hashesEqual, parseCredential, sha256Hex } from '../credentials/credentials';
+import { CLOCK, CONFIG, EVENT_STORE } from '../tokens';
+import { AccountSnapshots } from './account-snapshots';
 
 export interface AuditFilter {
   actor?: string;
@@ -55,15 +51,6 @@ export interface AuditEntry {
 }
 
 const PAGE = 2000;
-/** Snapshot spacing, in events of the account stream. */
-const SNAPSHOT_EVERY = 2000n;
-const MAX_SNAPSHOT_CHARS = 256 * 1024 * 1024;
-
-interface Snapshot {
-  revision: bigint;
-  position: bigint;
-  json: string;
-}
 
 /**
  * The audit log is the event stream (DESIGN §6): queried by account, actor, target,
@@ -71,16 +58,28 @@ interface Snapshot {
  * and replayed to answer any check as of a past revision or time.
  */
 @Injectable()
-export class AuditService {
-  /** Account stream → snapshots, oldest first (in memory; rebuilt lazily after a restart). */
-  private readonly snapshots = new Map<string, Snapshot[]>();
-  private snapshotChars = 0;
+export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
+  /** Account snapshots every 2,000 events: an as-of answer folds at most that many (see AccountSnapshots). */
+  readonly snapshots: AccountSnapshots;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly runner: CommandRunner,
-  ) {}
+    @Optional() @Inject(CONFIG) private readonly config?: Config,
+  ) {
+    this.snapshots = new AccountSnapshots(store);
+  }
+
+  /** A process that serves the API keeps snapshots current in the background, so no as-of request pays for an account's age. */
+  onApplicationBootstrap(): void {
+    if (this.config?.roles.api) this.snapshots.follow();
+  }
+
+  // Before the store closes (it closes in onApplicationShutdown).
+  async onModuleDestroy(): Promise<void> {
+    await this.snapshots.stop();
+  }
 
   /** Authorizes the audit.read operation (root always). */
   async authorize(account: string, actor: Actor): Promise<void> {
@@ -161,7 +160,7 @@ export class AuditService {
   /** The account's state (and optionally one key's) folded up to a past revision or time. */
   async stateAt(account: string, at: { position?: bigint; time?: Date }, keyId?: string) {
     const limit = await this.positionAt(at);
-    const accountState = await this.accountAt(account, limit);
+    const accountState = await this.snapshots.stateAt(accountStream(account), limit);
     let keyState: ApiKeyState | undefined;
     if (keyId) {
       keyState = initialApiKeyState();
@@ -173,46 +172,6 @@ export class AuditService {
     return { accountState, keyState, position: limit };
   }
 
-  /**
-   * Folds the account stream up to `limit`, starting from the nearest snapshot at or
-   * before it and leaving a new snapshot every SNAPSHOT_EVERY events on the way: the
-   * cost of an as-of answer is bounded by the spacing, not by the account's age.
-   */
-  private async accountAt(account: string, limit: bigint): Promise<AccountState> {
-    const stream = accountStream(account);
-    const snapshots = this.snapshots.get(stream) ?? [];
-    let best: Snapshot | undefined;
-    for (const snap of snapshots) if (snap.position <= limit) best = snap;
-    let state = best ? accountFromSnapshot(best.json) : initialAccountState();
-    let from = best ? best.revision + 1n : 0n;
-    for (;;) {
-      const { events } = await this.store.readStream(stream, { fromRevision: from, maxCount: PAGE });
-      for (const e of events) {
-        if (e.position > limit) return state;
-        state = evolveAccount(state, { type: e.type, data: e.data } as AccountEvent);
-        if ((e.revision + 1n) % SNAPSHOT_EVERY === 0n && !snapshots.some((s) => s.revision === e.revision)) {
-          this.remember(stream, { revision: e.revision, position: e.position, json: accountToSnapshot(state) });
-        }
-      }
-      if (events.length < PAGE) return state;
-      from = events[events.length - 1].revision + 1n;
-    }
-  }
-
-  private remember(stream: string, snapshot: Snapshot): void {
-    const list = this.snapshots.get(stream) ?? [];
-    list.push(snapshot);
-    list.sort((a, b) => (a.revision < b.revision ? -1 : 1));
-    this.snapshots.set(stream, list);
-    this.snapshotChars += snapshot.json.length;
-    // Bounded memory: drop the oldest streams' snapshots first; they are rebuilt on demand.
-    for (const [key, old] of this.snapshots) {
-      if (this.snapshotChars <= MAX_SNAPSHOT_CHARS || key === stream) break;
-      this.snapshotChars -= old.reduce((n, s) => n + s.json.length, 0);
-      this.snapshots.delete(key);
-    }
-  }
-
   /** "What could this key do last Tuesday at 10:00?": a check answered from history. */
   async checkAsOf(account: string, principal: PrincipalRef | { apiKey: string }, request: CheckRequest, at: { position?: bigint; time?: Date }) {
     const parsed = 'apiKey' in principal ? parseCredential(principal.apiKey) : null;
@@ -221,7 +180,7 @@ export class AuditService {
     let owner: PrincipalRef | undefined = 'apiKey' in principal ? undefined : principal;
     let key = undefined;
     if ('apiKey' in principal) {
-      if (!parsed || !keyState || keyState.status === 'none' || keyState.accountId !== account || keyState.secretHash !== parsed.secretHash) key = null;
+      if (!parsed || !keyState || keyState.status === 'none' || keyState.accountId !== account || !hashesEqual(keyState.secretHash, parsed.secretHash)) key = null;
       else {
         owner = keyState.owner;
         key = {

@@ -36,6 +36,66 @@ describe('AuditService snapshots', () => {
       expect({ position, state: accountToSnapshot(accountState) }).toEqual({ position, state: accountToSnapshot(expected) });
     }
     // The snapshots were left on the way.
-    expect((audit as unknown as { snapshots: Map<string, unknown[]> }).snapshots.get('account-big')?.length).toBe(3);
+    expect(audit.snapshots.stats('account-big').snapshots).toBe(3);
   });
+
+  it('keeps snapshots current in the background: no as-of answer folds more than 2,000 events, however old the account', async () => {
+    const store = new InMemoryEventStore();
+    const all = history(9000);
+    await append(store, all.slice(0, 5000));
+    const audit = new AuditService(store, systemClock, new CommandRunner(store, systemClock, { next: (p) => `${p}_x`, uuid: randomUUID }));
+    audit.snapshots.follow();
+    try {
+      expect(await audit.snapshots.followedTo(5000n)).toBe(true);
+      expect(audit.snapshots.stats('account-big').snapshots).toBe(2);
+      // Events appended later are followed too.
+      await append(store, all.slice(5000));
+      expect(await audit.snapshots.followedTo(9000n)).toBe(true);
+      expect(audit.snapshots.stats('account-big').snapshots).toBe(4);
+
+      const read = countReads(store);
+      for (const position of [9000n, 1n, 8001n, 4000n, 3999n, 2000n, 6543n]) {
+        read.events = 0;
+        const expected = all.slice(0, Number(position)).reduce(evolveAccount, initialAccountState());
+        const { accountState } = await audit.stateAt('big', { position });
+        expect({ position, state: accountToSnapshot(accountState) }).toEqual({ position, state: accountToSnapshot(expected) });
+        expect({ position, read: read.events <= 2000 }).toEqual({ position, read: true });
+      }
+    } finally {
+      await audit.snapshots.stop();
+    }
+  });
+
+  function history(length: number): AccountEvent[] {
+    const all: AccountEvent[] = [
+      { type: 'AccountCreated', data: { accountId: 'big', model: presetModel('fireworks') } },
+      ...Array.from({ length: 20 }, (_, i): AccountEvent => ({
+        type: 'UserAdded',
+        data: { accountId: 'big', userId: `u${i}`, email: `u${i}@x`, roles: ['user'], reason: 'seed_admin', generation: 1 },
+      })),
+    ];
+    for (let i = 0; all.length < length; i++) {
+      const principal = { type: 'user' as const, id: `u${i % 20}` };
+      all.push({ type: i % 2 === 0 ? 'RoleAssigned' : 'RoleUnassigned', data: { accountId: 'big', principal, role: 'contributor' } });
+    }
+    return all;
+  }
+
+  async function append(store: InMemoryEventStore, events: AccountEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += 500) {
+      await store.appendToStream('account-big', events.slice(i, i + 500).map((e) => event(e.type, e.data)), { expectedRevision: 'any' });
+    }
+  }
+
+  /** Counts the events the store hands out through readStream from now on. */
+  function countReads(store: InMemoryEventStore): { events: number } {
+    const counter = { events: 0 };
+    const readStream = store.readStream.bind(store);
+    store.readStream = async (stream, options) => {
+      const result = await readStream(stream, options);
+      counter.events += result.events.length;
+      return result;
+    };
+    return counter;
+  }
 });

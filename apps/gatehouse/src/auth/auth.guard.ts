@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Actor, DomainError } from '@gatehouse/domain';
+import { Actor } from '@gatehouse/domain';
 import type { FastifyRequest } from 'fastify';
 import { validateParam } from '../http/validation';
 import { ID_PATTERN } from '@gatehouse/contracts';
@@ -39,10 +39,7 @@ export class AuthGuard implements CanActivate {
     try {
       authenticated = await this.authenticator.authenticate(request.headers.authorization, account);
     } catch (error) {
-      if (error instanceof DomainError && error.category === 'unauthenticated' && this.limiter.fail(request.ip)) {
-        throw new DomainError('AUTH.RATE_LIMITED', 'rate_limited', 'too many failed authentications from this address: wait a minute');
-      }
-      throw error;
+      throw this.limiter.refusal(error, request.ip);
     }
     const { home, ...actor } = authenticated;
     request.actor = actor as Actor;

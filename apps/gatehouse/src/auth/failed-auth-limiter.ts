@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock } from '@gatehouse/domain';
+import { Clock, DomainError, isDomainError } from '@gatehouse/domain';
 import { Config } from '../config/config';
 import { CLOCK, CONFIG } from '../tokens';
 
@@ -19,6 +19,14 @@ export class FailedAuthLimiter {
     @Inject(CONFIG) private readonly config: Config,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** What to answer for `error`: a failed authentication past the limit becomes AUTH.RATE_LIMITED (429). */
+  refusal(error: unknown, address: string): unknown {
+    if (isDomainError(error) && error.category === 'unauthenticated' && this.fail(address)) {
+      return new DomainError('AUTH.RATE_LIMITED', 'rate_limited', 'too many failed authentications from this address: wait a minute');
+    }
+    return error;
+  }
 
   /** Records a failure; true when the address is now over the limit. */
   fail(address: string): boolean {

@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MAX_BULK_CHECKS } from '@gatehouse/contracts';
-import { Clock, Decision, DomainError, evaluate, PrincipalRef, ResourceAttributes } from '@gatehouse/domain';
-import { CachedSubject, PermissionCache, SubjectRef } from '@gatehouse/permission-cache';
+import { Clock, Decision, DomainError, evaluate, mergeResource, PrincipalRef, ResourceAttributes, ResourceRecord } from '@gatehouse/domain';
+import { CachedSubject, PermissionCache, ResourceRef, SubjectRef } from '@gatehouse/permission-cache';
+import { Authenticator, KeyCredential } from '../auth/authenticator';
+import { KeyLookup } from '../auth/key-lookup';
 import { Config } from '../config/config';
+import { ResourceResolver } from '../lookup/resource-resolver';
 import { hashesEqual, parseCredential } from '../credentials/credentials';
 import { ProjectionProgress } from '../projector/projection-progress';
 import { CLOCK, CONFIG, PERMISSION_CACHE } from '../tokens';
@@ -29,6 +32,11 @@ export type BulkCheckResult = { answer: CheckAnswer } | { error: unknown };
 export interface CheckOptions {
   /** The caller's own bound on waiting for `consistency.atLeast` (a gRPC deadline); the server's timeout still applies. */
   waitMs?: number;
+  /**
+   * The caller's API key, not yet verified: it is read with the check's subjects (one
+   * round trip for both) and verified before anything is evaluated or waited for.
+   */
+  caller?: KeyCredential;
 }
 
 /** Refuses an oversized batch before any of its items is looked at. */
@@ -44,8 +52,9 @@ export function assertBulkSize(count: number): void {
 const refKey = (ref: SubjectRef): string => ('principal' in ref ? `p:${ref.principal.type}:${ref.principal.id}` : `k:${ref.keyId}`);
 
 /**
- * The hot path: at most one cache read (none beyond memory in embedded mode), then
- * the pure evaluator. Any failure inside evaluation denies rather than allows.
+ * The hot path: one cache read for the caller's key, every subject and every registered
+ * resource named by id only (none beyond memory in embedded mode), then the pure evaluator. It fails closed: a cache that
+ * cannot answer or holds no data is a 503, never a guess; a defect in evaluation denies.
  */
 @Injectable()
 export class CheckService {
@@ -54,23 +63,24 @@ export class CheckService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: Config,
     private readonly progress: ProjectionProgress,
+    private readonly keys: KeyLookup,
+    private readonly authenticator: Authenticator,
   ) {}
 
   async check(account: string, input: CheckInput, options: CheckOptions = {}): Promise<CheckAnswer> {
-    if (input.consistency?.atLeast !== undefined) await this.reach(input.consistency.atLeast, options);
     const named = nameSubject(input.principal);
-    const subject = presented(await this.cache.subject(account, named.ref), named);
-    return this.decide(subject, input, this.clock.now().getTime());
+    const registered = registryRef(input);
+    const { subjects, resources } = await this.read(account, [named.ref], registered ? [registered] : [], input.consistency?.atLeast, options);
+    const item = registered ? withRegistered(input, resources[0]) : input;
+    return this.decide(presented(subjects[0], named), item, this.clock.now().getTime());
   }
 
   /**
    * Up to MAX_BULK_CHECKS checks, each answered on its own: an item that failed the
-   * transport's validation (passed in as its DomainError) or whose subject cannot be
-   * read gets an error result, the others still get answers. Every distinct subject is
-   * read from the cache once (one round trip each at most, all in parallel), however
-   * many items name it; then the items are evaluated in one synchronous pass, at one
-   * instant. `revision` is the lowest any answer reflects, so every answer is at least
-   * that fresh.
+   * transport's validation (passed in as its DomainError) gets an error result, the
+   * others still get answers. Every distinct subject is read once, all of them in one
+   * cache read (one round trip) however many items name them; then the items are
+   * evaluated in one synchronous pass, at one instant, at the one revision returned.
    */
   async checkBulk(
     account: string,
@@ -79,7 +89,6 @@ export class CheckService {
     options: CheckOptions = {},
   ): Promise<{ results: BulkCheckResult[]; revision: string }> {
     assertBulkSize(items.length);
-    await this.reach(consistency?.atLeast, options);
     // Name each item's subject (a key presented by many items is parsed and hashed once),
     // read each distinct subject once, then resolve each name once: the per-item work
     // left is the evaluator's.
@@ -91,42 +100,67 @@ export class CheckService {
       if (!name) names.set(nameKey, (name = nameSubject(item.principal)));
       return name;
     });
-    const reads = new Map<string, Promise<CachedSubject>>();
+    const slots = new Map<string, number>();
+    const refs: SubjectRef[] = [];
     for (const name of names.values()) {
       const key = refKey(name.ref);
-      if (!reads.has(key)) reads.set(key, this.cache.subject(account, name.ref));
+      if (!slots.has(key)) slots.set(key, refs.push(name.ref) - 1);
     }
-    const read = new Map<string, { subject: CachedSubject } | { error: unknown }>();
-    await Promise.all(
-      [...reads].map(([key, subject]) =>
-        subject.then(
-          (s) => void read.set(key, { subject: s }),
-          (error: unknown) => void read.set(key, { error }),
-        ),
-      ),
-    );
-    let lowest: bigint | null = null;
-    const resolved = new Map<NamedSubject, { subject: CachedSubject; revision: string } | { error: unknown }>();
-    for (const name of names.values()) {
-      const r = read.get(refKey(name.ref))!;
-      if ('error' in r) {
-        resolved.set(name, r);
-        continue;
-      }
-      const position = r.subject.position ?? 0n;
-      if (lowest === null || position < lowest) lowest = position;
-      resolved.set(name, { subject: presented(r.subject, name), revision: position.toString() });
-    }
+    // The same for resources named by id only: each distinct one read once, in the same read.
+    const resourceSlots = new Map<string, number>();
+    const resourceRefs: ResourceRef[] = [];
+    const resourceOf = items.map((item) => {
+      const ref = item instanceof DomainError ? null : registryRef(item);
+      if (!ref) return -1;
+      const key = `${ref.type}\u0000${ref.id}`;
+      let slot = resourceSlots.get(key);
+      if (slot === undefined) resourceSlots.set(key, (slot = resourceRefs.push(ref) - 1));
+      return slot;
+    });
+    const { subjects, resources, position } = await this.read(account, refs, resourceRefs, consistency?.atLeast, options);
+    const revision = (position ?? (await this.cache.checkpoint()) ?? 0n).toString();
+    const resolved = new Map<NamedSubject, CachedSubject>();
+    for (const name of names.values()) resolved.set(name, presented(subjects[slots.get(refKey(name.ref))!], name));
     const now = this.clock.now().getTime();
     const results = items.map((item, i): BulkCheckResult => {
       const name = named[i];
       if (item instanceof DomainError || name === null) return { error: item };
-      const subject = resolved.get(name)!;
-      if ('error' in subject) return { error: subject.error };
-      return { answer: this.decide(subject.subject, item, now, subject.revision) };
+      const resource = resourceOf[i];
+      return { answer: this.decide(resolved.get(name)!, resource < 0 ? item : withRegistered(item, resources[resource]), now, revision) };
     });
-    const revision: bigint = lowest ?? (await this.cache.checkpoint()) ?? 0n;
-    return { results, revision: revision.toString() };
+    return { results, revision };
+  }
+
+  /**
+   * Reads the caller's key (when given), the subjects and the registered resources in one
+   * round trip, verifies the caller, and reads again only when the read is older than
+   * `atLeast` (so registered attributes, too, are at least that fresh). Whatever fails
+   * here fails the request: unavailable or empty cache (503), wrong key (401), revision
+   * not reached in time (503).
+   */
+  private async read(
+    account: string,
+    refs: SubjectRef[],
+    resources: ResourceRef[],
+    atLeast: string | undefined,
+    options: CheckOptions,
+  ): Promise<{ subjects: CachedSubject[]; resources: (ResourceRecord | null)[]; position: bigint | null }> {
+    const caller = options.caller;
+    const all: SubjectRef[] = caller ? [{ keyId: caller.keyId }, ...refs] : refs;
+    if (all.length === 0) {
+      await this.reach(atLeast, options);
+      return { subjects: [], resources: resources.map(() => null), position: null };
+    }
+    let read = caller ? await this.keys.subjects(account, all, resources, 0) : await this.cache.subjects(account, all, resources);
+    // Before any wait: a caller that cannot authenticate must not hold the server for a revision.
+    if (caller) this.authenticator.keyActor(account, caller, read.subjects[0]);
+    if (atLeast !== undefined && !reflects(read.position, atLeast)) {
+      await this.reach(atLeast, options);
+      read = await this.cache.subjects(account, all, resources);
+      if (caller) this.authenticator.keyActor(account, caller, read.subjects[0]);
+    }
+    if (read.position === null) await this.keys.assertReady();
+    return { subjects: caller ? read.subjects.slice(1) : read.subjects, resources: read.resources, position: read.position };
   }
 
   /** Waits for the cache to reach `atLeast`, bounded by the server's timeout and the caller's own bound. */
@@ -154,6 +188,18 @@ export class CheckService {
     }
   }
 }
+
+const reflects = (position: bigint | null, atLeast: string): boolean => position !== null && position >= BigInt(atLeast);
+
+/** The registered resource a check names by id, when it leaves an attribute to the registry (see ResourceResolver.needs). */
+function registryRef(item: BulkCheckItem): ResourceRef | null {
+  if (!ResourceResolver.needs(item)) return null;
+  const r = item.resource!;
+  return { type: r.type ?? item.action.slice(0, item.action.indexOf(':')), id: r.id! };
+}
+
+/** The check with its resource's registered attributes filled in; what the request gives inline wins. */
+const withRegistered = <T extends BulkCheckItem>(item: T, record: ResourceRecord | null): T => ({ ...item, resource: mergeResource(record, item.resource!) });
 
 /** What to read from the cache for a principal, and what a presented key must prove once read. */
 interface NamedSubject {

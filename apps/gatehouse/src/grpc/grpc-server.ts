@@ -6,7 +6,7 @@ import { PermissionCache } from '@gatehouse/permission-cache';
 import { Config } from '../config/config';
 import { CONFIG, PERMISSION_CACHE } from '../tokens';
 import { toGrpcStatus } from './grpc-status';
-import { CallContext, CheckBulkRequestMessage, CheckRequestMessage, IntrospectApiKeyRequestMessage, PermissionGrpcService } from './permission.grpc-service';
+import { CallContext, CheckBulkRequestMessage, CheckRequestMessage, IntrospectApiKeyRequestMessage, LookupResourcesRequestMessage, LookupSubjectsRequestMessage, PermissionGrpcService } from './permission.grpc-service';
 import { loadServerPackage } from './proto';
 
 export const PERMISSION_SERVICE = 'gatehouse.v1.PermissionService';
@@ -55,6 +55,8 @@ export class GrpcServer implements BeforeApplicationShutdown {
       Check: this.unary('Check', (request: CheckRequestMessage, call) => this.permissions.check(request, call)),
       CheckBulk: this.unary('CheckBulk', (request: CheckBulkRequestMessage, call) => this.permissions.checkBulk(request, call)),
       IntrospectApiKey: this.unary('IntrospectApiKey', (request: IntrospectApiKeyRequestMessage, call) => this.permissions.introspectApiKey(request, call)),
+      LookupResources: this.unary('LookupResources', (request: LookupResourcesRequestMessage, call) => this.permissions.lookupResources(request, call)),
+      LookupSubjects: this.unary('LookupSubjects', (request: LookupSubjectsRequestMessage, call) => this.permissions.lookupSubjects(request, call)),
     });
     this.health = new HealthImplementation({ '': 'NOT_SERVING', [PERMISSION_SERVICE]: 'NOT_SERVING' });
     this.health.addToServer(server);

@@ -39,6 +39,9 @@ export interface GrpcStatus {
 
 const logger = new Logger('gRPC');
 const types = loadStatusTypes();
+/** A dependency that is down is logged once per interval (as over HTTP), not once per refused call. */
+let lastUnavailableLog = 0;
+const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
 
 export function grpcCodeOf(error: DomainError): Status {
   if (error.category === 'conflict' && /\.ALREADY_(EXISTS|MEMBER)$/.test(error.code)) return Status.ALREADY_EXISTS;
@@ -54,6 +57,10 @@ export function toGrpcStatus(error: unknown, context: { method?: string; deadlin
   if (!isDomainError(error)) {
     logger.error(`${context.method ?? 'call'}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return status(Status.INTERNAL, 'INTERNAL', 'internal error: the incident was logged', {}, false);
+  }
+  if (error.category === 'unavailable' && Date.now() - lastUnavailableLog >= UNAVAILABLE_LOG_INTERVAL_MS) {
+    lastUnavailableLog = Date.now();
+    logger.warn(`${context.method ?? 'call'}: ${error.code}: ${error.message} (further ones for ${UNAVAILABLE_LOG_INTERVAL_MS / 1000} s not logged)`);
   }
   const code = context.deadlinePassed ? Status.DEADLINE_EXCEEDED : grpcCodeOf(error);
   return status(code, error.code, error.message, error.details ?? {}, RETRYABLE.has(error.category));

@@ -7,6 +7,8 @@ import { assertBulkSize, BulkCheckItem, CheckAnswer, CheckInput, CheckService } 
 // The HTTP schemas are the one definition of a valid check; gRPC requests are put in their JSON shape and held to them.
 import { validateBody } from '../http/validation';
 import { IdentityQueries } from '../queries/identity.queries';
+import { AuditService, parseAsOf } from '../audit/audit.service';
+import { LookupResourcesInput, LookupService, LookupSubjectsInput } from '../lookup/lookup.service';
 import { grpcCodeOf, toGrpcStatus } from './grpc-status';
 
 /** gatehouse.v1 messages as @grpc/proto-loader hands them over (camelCase, `oneofs: true`, defaults filled in). */
@@ -24,8 +26,9 @@ interface ResourceMessage {
   tags: Record<string, { values: string[] }>;
 }
 interface ConsistencyMessage {
-  requirement?: 'atLeast';
+  requirement?: 'atLeast' | 'asOf';
   atLeast?: string;
+  asOf?: string;
 }
 export interface CheckRequestMessage {
   account: string;
@@ -37,6 +40,22 @@ export interface CheckRequestMessage {
 export interface CheckBulkRequestMessage {
   account: string;
   checks: Omit<CheckRequestMessage, 'account' | 'consistency'>[];
+  consistency: ConsistencyMessage | null;
+}
+export interface LookupResourcesRequestMessage {
+  account: string;
+  principal: PrincipalMessage | null;
+  action: string;
+  pageSize: number;
+  cursor: string;
+  consistency: ConsistencyMessage | null;
+}
+export interface LookupSubjectsRequestMessage {
+  account: string;
+  resource: ResourceMessage | null;
+  action: string;
+  pageSize: number;
+  cursor: string;
   consistency: ConsistencyMessage | null;
 }
 export interface IntrospectApiKeyRequestMessage {
@@ -62,10 +81,54 @@ export class PermissionGrpcService {
     private readonly authenticator: Authenticator,
     private readonly checks: CheckService,
     private readonly identity: IdentityQueries,
+    private readonly lookups: LookupService,
+    private readonly audit: AuditService,
   ) {}
+
+  async lookupResources(request: LookupResourcesRequestMessage, call: CallContext) {
+    const account = accountOf(request.account);
+    noAsOf(request.consistency);
+    await this.authenticate(call, account);
+    const input = validateBody<LookupResourcesInput>('LookupResourcesRequest', {
+      ...pageJson(request),
+      ...(principalJson(request.principal) ? { principal: principalJson(request.principal) } : {}),
+    });
+    const page = await this.lookups.lookupResources(account, input, { waitMs: call.deadline - Date.now() });
+    return {
+      resources: page.resources.map((r) => ({
+        type: r.type,
+        id: r.id,
+        owner: r.owner ?? '',
+        team: r.team ?? '',
+        tags: Object.fromEntries(Object.entries(r.tags).map(([d, values]) => [d, { values }])),
+      })),
+      nextCursor: page.nextCursor ?? '',
+      revision: page.revision,
+    };
+  }
+
+  async lookupSubjects(request: LookupSubjectsRequestMessage, call: CallContext) {
+    const account = accountOf(request.account);
+    noAsOf(request.consistency);
+    await this.authenticate(call, account);
+    const input = validateBody<LookupSubjectsInput>('LookupSubjectsRequest', {
+      ...pageJson(request),
+      ...(request.resource ? { resource: resourceJson(request.resource) } : {}),
+    });
+    const page = await this.lookups.lookupSubjects(account, input, { waitMs: call.deadline - Date.now() });
+    return {
+      subjects: page.subjects.map((s) => ({
+        principal: s.type === 'user' ? { userId: s.id } : { serviceAccountId: s.id },
+        matched: s.matched ?? null,
+      })),
+      nextCursor: page.nextCursor ?? '',
+      revision: page.revision,
+    };
+  }
 
   async check(request: CheckRequestMessage, call: CallContext) {
     const account = accountOf(request.account);
+    if (request.consistency?.requirement === 'asOf') return this.checkAsOf(account, request, call);
     await this.authenticate(call, account);
     const input = validateBody<CheckInput>('CheckRequest', {
       ...checkItemJson(request),
@@ -74,8 +137,21 @@ export class PermissionGrpcService {
     return answerMessage(await this.checks.check(account, input, { waitMs: call.deadline - Date.now() }));
   }
 
+  /** Check with consistency.as_of: answered from history, as POST …/audit/check (audit.read needed). */
+  private async checkAsOf(account: string, request: CheckRequestMessage, call: CallContext) {
+    const { home: _home, ...actor } = await this.authenticator.authenticate(authorizationOf(call.metadata), account);
+    await this.audit.authorize(account, actor as Actor);
+    const input = validateBody<{ principal: CheckInput['principal']; action: string; resource?: ResourceAttributes; asOf: string }>('AsOfCheckRequest', {
+      ...checkItemJson(request),
+      asOf: request.consistency?.asOf ?? '',
+    });
+    const answer = await this.audit.checkAsOf(account, input.principal, { action: input.action, resource: input.resource }, parseAsOf(input.asOf));
+    return answerMessage(answer);
+  }
+
   async checkBulk(request: CheckBulkRequestMessage, call: CallContext) {
     const account = accountOf(request.account);
+    noAsOf(request.consistency);
     await this.authenticate(call, account);
     assertBulkSize(request.checks.length);
     const consistency = request.consistency?.requirement === 'atLeast' ? { atLeast: request.consistency.atLeast } : undefined;
@@ -129,6 +205,12 @@ export class PermissionGrpcService {
   }
 }
 
+function noAsOf(consistency: ConsistencyMessage | null): void {
+  if (consistency?.requirement === 'asOf') {
+    throw new DomainError('CONSISTENCY.AS_OF_UNSUPPORTED', 'validation', 'consistency.as_of is served by Check only (or POST /v1/accounts/{account}/audit/check)');
+  }
+}
+
 function authorizationOf(metadata: Metadata): string | undefined {
   const value = metadata.get('authorization')[0];
   return typeof value === 'string' ? value : undefined;
@@ -178,6 +260,16 @@ function resourceJson(r: ResourceMessage): ResourceAttributes {
   const tags = Object.entries(r.tags ?? {});
   if (tags.length > 0) resource.tags = Object.fromEntries(tags.map(([dimension, v]) => [dimension, v.values ?? []]));
   return resource;
+}
+
+/** The paging fields of a lookup message in the HTTP JSON shape (0 and empty strings are "not given"). */
+function pageJson(request: { action: string; pageSize: number; cursor: string; consistency: ConsistencyMessage | null }): Record<string, unknown> {
+  return {
+    ...(request.action !== '' ? { action: request.action } : {}),
+    ...(request.pageSize ? { limit: request.pageSize } : {}),
+    ...(request.cursor !== '' ? { cursor: request.cursor } : {}),
+    ...(request.consistency?.requirement === 'atLeast' ? { consistency: { atLeast: request.consistency.atLeast } } : {}),
+  };
 }
 
 function answerMessage(a: CheckAnswer) {

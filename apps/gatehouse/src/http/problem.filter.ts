@@ -80,26 +80,35 @@ export function toProblem(error: unknown): Problem {
   return framework ?? problem(500, 'INTERNAL', 'internal error: the incident was logged');
 }
 
+const logger = new Logger('HTTP');
+/** When a dependency-down warning was last logged: once per interval, not once per refused request. */
+let lastUnavailableLog = 0;
+const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
+
 /**
- * The single place where errors become HTTP answers (RFC 9457 problem+json).
+ * The single place where errors become HTTP answers (RFC 9457 problem+json): the
+ * exception filter below, and the hot path's plain Fastify routes (check.controller.ts).
  * Clients branch on `code`; `detail` is for people.
  */
+export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const body = toProblem(error);
+  body.instance = request.url.split('?')[0];
+  if (body.status >= 500 && !(error instanceof DomainError)) {
+    logger.error(`${request.method} ${body.instance}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } else if (error instanceof DomainError && error.category === 'unavailable' && Date.now() - lastUnavailableLog >= UNAVAILABLE_LOG_INTERVAL_MS) {
+    lastUnavailableLog = Date.now();
+    logger.warn(`${request.method} ${body.instance}: ${error.code}: ${error.message} (further ones for ${UNAVAILABLE_LOG_INTERVAL_MS / 1000} s not logged)`);
+  }
+  if (body.status === 503) void reply.header('Retry-After', '1');
+  if (body.status === 429) void reply.header('Retry-After', '60');
+  if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+  void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
+}
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HTTP');
-
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const request = http.getRequest<FastifyRequest>();
-    const body = toProblem(error);
-    body.instance = request.url.split('?')[0];
-    if (body.status >= 500 && !(error instanceof DomainError)) {
-      this.logger.error(`${request.method} ${body.instance}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    }
-    if (body.status === 503) void reply.header('Retry-After', '1');
-    if (body.status === 429) void reply.header('Retry-After', '60');
-    if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer');
-    void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
+    sendProblem(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
   }
 }

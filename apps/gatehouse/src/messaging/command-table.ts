@@ -4,6 +4,7 @@ import { AccountCommandResult, ExecuteAccountCommand, SimpleAccountCommand } fro
 import { InviteUserCommand, InviteUserResult } from '../commands/invite-user';
 import { memberView, MemberView } from '../commands/member-view';
 import { ProvisionUserCommand } from '../commands/provision-user';
+import { ExecuteResourceCommand, ResourceCommandResult } from '../commands/resources';
 
 type Fields<T extends KafkaCommandType> = { type: T } & Record<string, unknown>;
 
@@ -22,6 +23,15 @@ export function commandTable(bus: CommandBus): Record<KafkaCommandType, InboundC
       const result = await bus.execute<ExecuteAccountCommand, AccountCommandResult>(new ExecuteAccountCommand(account, toCommand(c), context));
       const view = memberView(result.state, c.userId as string);
       return outcome(result.revision, undefined, view ? { member: view } : undefined);
+    },
+  });
+
+  /** A registry command answered with the resource as it is afterwards (as the HTTP routes do). */
+  const resource = <T extends KafkaCommandType>(type: T, toCommand: (c: Fields<T>) => ExecuteResourceCommand['command']): InboundCommandDefinition<Fields<T>> => ({
+    schema: commandSchemas[type],
+    async execute(account, command, context) {
+      const r = await bus.execute<ExecuteResourceCommand, ResourceCommandResult>(new ExecuteResourceCommand(account, toCommand(command as Fields<T>), context));
+      return outcome(r.revision, undefined, { outcome: r.outcome, resource: r.resource });
     },
   });
 
@@ -63,6 +73,24 @@ export function commandTable(bus: CommandBus): Record<KafkaCommandType, InboundC
     RemoveUser: member('RemoveUser', (c) => ({ type: 'RemoveUser', userId: c.userId as string })),
     AddTeamMember: member('AddTeamMember', (c) => ({ type: 'AddTeamMember', team: c.team as string, userId: c.userId as string })),
     RemoveTeamMember: member('RemoveTeamMember', (c) => ({ type: 'RemoveTeamMember', team: c.team as string, userId: c.userId as string })),
+    RegisterResource: resource('RegisterResource', (c) => ({
+      type: 'PutResource',
+      resource: {
+        type: c.resourceType as string,
+        id: c.resourceId as string,
+        ...(c.owner !== undefined ? { owner: c.owner as string } : {}),
+        ...(c.team !== undefined ? { team: c.team as string } : {}),
+        tags: (c.tags as Record<string, string[]> | undefined) ?? {},
+      },
+    })),
+    TransferResource: resource('TransferResource', (c) => ({
+      type: 'TransferResource',
+      resourceType: c.resourceType as string,
+      resourceId: c.resourceId as string,
+      owner: c.owner as string,
+      ...(c.team !== undefined ? { team: c.team as string | null } : {}),
+    })),
+    DeleteResource: resource('DeleteResource', (c) => ({ type: 'DeleteResource', resourceType: c.resourceType as string, resourceId: c.resourceId as string })),
   };
 }
 

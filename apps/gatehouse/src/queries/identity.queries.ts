@@ -11,6 +11,7 @@ import {
   LoginRecorded,
   loginsStream,
   Operation,
+  principalKey,
   subjectDenial,
 } from '@gatehouse/domain';
 import { EventStore } from '@gatehouse/event-store';
@@ -76,6 +77,10 @@ export class IdentityQueries {
     const { state } = await this.account(account);
     const self = actor.kind === 'principal' && actor.principal.type === 'user' && actor.principal.id === userId;
     if (!self) authorize(state, actor, 'members.read', { id: userId }, this.runner.now());
+    // Like every member route: a user who never belonged here is unknown (removed members keep their history).
+    if (!state.members.has(principalKey({ type: 'user', id: userId }))) {
+      throw errors.notFound('USER.NOT_FOUND', `user ${userId} is not a member of this account`, { userId });
+    }
     const before = cursor === undefined ? undefined : decodeCursor(cursor);
     const stream = loginsStream(account, userId);
     // Reading past the end returns no events but still the stream's last revision.

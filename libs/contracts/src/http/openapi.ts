@@ -1,21 +1,24 @@
-import { schemas } from './schemas';
+import { resourcePaths } from './resources';
+import { ID_PATTERN, OPAQUE_ID_PATTERN, ROLE_PATTERN, schemas, SERVICE_ACCOUNT_ID_PATTERN, TEAM_PATTERN, USER_ID_PATTERN } from './schemas';
 
 /**
  * The OpenAPI 3.1 document served at /docs-json, assembled from the same schemas the
  * server validates with. Every route the server has is listed here; a test holds the
- * two together.
+ * two together, and schemathesis (test/hostile/schemathesis.sh) holds every answer to it.
  */
 const ref = (name: keyof typeof schemas) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [String(s), { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: ref('Problem') } } }]),
-  );
-const account = { name: 'account', in: 'path', required: true, schema: { type: 'string' } };
-const userId = { name: 'userId', in: 'path', required: true, schema: { type: 'string' } };
-const roleParam = { name: 'role', in: 'path', required: true, schema: { type: 'string' } };
-const saParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const teamParam = { name: 'team', in: 'path', required: true, schema: { type: 'string' } };
+const problemResponse = { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: ref('Problem') } } };
+const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [String(s), problemResponse]));
+/** Path parameters carry the patterns the server checks (a mismatch is 400 REQUEST.INVALID_PARAMETER). */
+const pathParam = (name: string, pattern: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern } });
+const account = pathParam('account', ID_PATTERN);
+const userId = pathParam('userId', USER_ID_PATTERN);
+const roleParam = pathParam('role', ROLE_PATTERN);
+const saParam = pathParam('id', SERVICE_ACCOUNT_ID_PATTERN);
+const teamParam = pathParam('team', TEAM_PATTERN);
+const keyIdParam = pathParam('keyId', OPAQUE_ID_PATTERN);
+const linkIdParam = pathParam('linkId', OPAQUE_ID_PATTERN);
 const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -25,7 +28,7 @@ const idempotencyKey = {
 };
 const writeResult = (description: string) => ({ description, ...json({ type: 'object', properties: { revision: { type: 'string' } } }) });
 
-export const openApiDocument = {
+const document = {
   openapi: '3.1.0',
   info: {
     title: 'Gatehouse',
@@ -39,6 +42,7 @@ export const openApiDocument = {
   },
   security: [{ bearer: [] }],
   paths: {
+    ...resourcePaths(account, idempotencyKey),
     '/v1/accounts': {
       post: {
         summary: 'Create an account from a preset (platform root key only)',
@@ -81,7 +85,7 @@ export const openApiDocument = {
     '/v1/accounts/{account}/users/{userId}/roles/{role}': {
       delete: {
         summary: 'Unassign a role (UnassignRole)',
-        parameters: [account, userId, { name: 'role', in: 'path', required: true, schema: { type: 'string' } }, idempotencyKey],
+        parameters: [account, userId, roleParam, idempotencyKey],
         responses: { '200': writeResult('Member with roles'), ...problems(400, 401, 403, 404, 409) },
       },
     },
@@ -96,7 +100,7 @@ export const openApiDocument = {
     '/v1/accounts/{account}/api-keys/{keyId}': {
       delete: {
         summary: 'Revoke an API key (RevokeApiKey)',
-        parameters: [account, { name: 'keyId', in: 'path', required: true, schema: { type: 'string' } }, idempotencyKey],
+        parameters: [account, keyIdParam, idempotencyKey],
         responses: { '200': writeResult('Revoked'), ...problems(400, 401, 403, 404) },
       },
     },
@@ -229,7 +233,7 @@ export const openApiDocument = {
       },
     },
     '/v1/accounts/{account}/invite-links/{linkId}': {
-      delete: { summary: 'Revoke an invite link (RevokeInviteLink)', parameters: [account, { name: 'linkId', in: 'path', required: true, schema: { type: 'string' } }, idempotencyKey], responses: { '200': writeResult('Revoked'), ...problems(400, 401, 403, 404) } },
+      delete: { summary: 'Revoke an invite link (RevokeInviteLink)', parameters: [account, linkIdParam, idempotencyKey], responses: { '200': writeResult('Revoked'), ...problems(400, 401, 403, 404) } },
     },
     '/v1/accounts/{account}/invite-links/join': {
       post: {
@@ -321,7 +325,7 @@ export const openApiDocument = {
     '/v1/accounts/{account}/audit/principals/{type}/{id}': {
       get: {
         summary: "A principal's effective roles, grants and teams as of a revision or time",
-        parameters: [account, { name: 'type', in: 'path', required: true, schema: { type: 'string' } }, saParam, { name: 'asOf', in: 'query', schema: { type: 'string' } }],
+        parameters: [account, pathParam('type', '^(user|service_account)$'), pathParam('id', '^[A-Za-z0-9_-]{1,128}$'), { name: 'asOf', in: 'query', schema: { type: 'string' } }],
         responses: { '200': { description: 'Effective access' }, ...problems(400, 401, 403, 404) },
       },
     },
@@ -338,3 +342,31 @@ export const openApiDocument = {
     '/readyz': { get: { summary: 'Readiness: store, cache and projector', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
   },
 } as const;
+
+type Operation = { parameters?: readonly { in: string; name: string }[]; requestBody?: unknown; security?: readonly unknown[]; responses: Record<string, unknown> };
+
+/**
+ * Answers any operation may give besides its own, added once here rather than on every
+ * route: 400 for a malformed path parameter; 401, 429 (too many failed authentications
+ * from one address) and 503 (the permission cache cannot authenticate the key now: retry)
+ * wherever a key is needed; 413 and 415 wherever a body is read; 409 (idempotency key
+ * reused, account deleted) and 503 (event store unavailable, retry) on every write. Only
+ * documented answers pass the schemathesis run (test/hostile/schemathesis.sh).
+ */
+function withCommonProblems<T extends { paths: Record<string, Record<string, Operation>> }>(doc: T): T {
+  const copy = JSON.parse(JSON.stringify(doc)) as T;
+  for (const operations of Object.values(copy.paths)) {
+    for (const op of Object.values(operations)) {
+      const statuses: number[] = [];
+      const params = op.parameters ?? [];
+      if (params.some((p) => p.in === 'path')) statuses.push(400);
+      if (!op.security || op.security.length > 0) statuses.push(401, 429, 503);
+      if (op.requestBody) statuses.push(400, 413, 415);
+      if (params.some((p) => p.name === 'Idempotency-Key')) statuses.push(409, 503);
+      for (const status of statuses) op.responses[String(status)] ??= problemResponse;
+    }
+  }
+  return copy;
+}
+
+export const openApiDocument = withCommonProblems(document);

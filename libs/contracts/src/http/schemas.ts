@@ -67,10 +67,13 @@ const checkResource = {
   },
 } as const;
 
+import { resourceSchemas } from './resources';
+
 /** The most checks one batch may hold (POST …/checks, gRPC CheckBulk). */
 export const MAX_BULK_CHECKS = 1000;
 
 export const schemas = {
+  ...resourceSchemas,
   CreateAccountRequest: {
     type: 'object',
     additionalProperties: false,

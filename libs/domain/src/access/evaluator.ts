@@ -1,5 +1,9 @@
 import { CompiledRole } from './compiled-role';
+import { ANY, canonicalPattern, HeldGrant, HeldRole, HeldRoles, holdRoles, OWN, TEAM } from './held-roles';
 import { Condition } from './model';
+
+export { canonicalPattern, holdRole, holdRoleAlone, holdRoles, heldRoleOf } from './held-roles';
+export type { HeldGrant, HeldRole, HeldRoles } from './held-roles';
 
 /**
  * The check evaluator: a pure function of what the cache (or the account's folded
@@ -40,9 +44,8 @@ export interface KeyRecord {
 }
 
 /**
- * The grants of all the roles one principal holds, merged by pattern: a check then costs
- * four map lookups whatever the number of roles. Built once per principal and role
- * change by the in-process cache (see `indexSubjectGrants`).
+ * @deprecated The merged per-principal index of earlier versions; the evaluator now reads
+ * `SubjectView.held` (see held-roles.ts) and ignores this. Kept for source compatibility.
  */
 export type GrantIndex = Map<string, { role: CompiledRole; condition: Condition }[]>;
 
@@ -51,7 +54,14 @@ export interface SubjectView {
   principal: PrincipalRecord | null;
   /** Definitions of (at least) the roles the principal holds. */
   roles: Record<string, CompiledRole | undefined>;
-  /** Optional precomputed merge of `roles` for this principal; must agree with them. */
+  /**
+   * Optional: the principal's roles compiled for the hot path (`holdRoles`); must agree
+   * with `principal.roles` and `roles`. Without it the evaluator compiles them per check.
+   * The in-process cache sets it non-enumerable, so views still compare and serialize
+   * as plain data, and a spread copy merely falls back to compiling.
+   */
+  held?: HeldRoles;
+  /** @deprecated Ignored (see GrantIndex). */
   index?: GrantIndex;
   /** Present when the subject was named by API key; null when that key is unknown. */
   key?: KeyRecord | null;
@@ -105,17 +115,68 @@ function deny(reason: DenyReason, message: string): Decision {
   return { allowed: false, reason, message };
 }
 
-/** Whether an ownership condition holds for this principal and resource. */
-function conditionHolds(condition: Condition, principal: PrincipalRecord, resource: ResourceAttributes | undefined): boolean {
-  if (condition === 'any') return true;
-  if (condition === 'own') return resource?.owner !== undefined && resource.owner === principal.id;
-  return resource?.team !== undefined && principal.teams.includes(resource.team);
+/** Decisions handed to many callers: frozen, so a caller that writes to one fails loudly instead of changing others'. */
+function shared(decision: Decision): Decision {
+  if (decision.matched) Object.freeze(decision.matched);
+  return Object.freeze(decision);
 }
 
-interface Match {
-  role: CompiledRole;
-  grant: string;
-  condition: Condition;
+/** Whether a condition (ANY, OWN or TEAM) holds for this principal and resource. */
+function holds(kind: number, principal: PrincipalRecord, resource: ResourceAttributes | undefined): boolean {
+  if (kind === ANY) return true;
+  if (resource === undefined) return false;
+  if (kind === OWN) return resource.owner !== undefined && resource.owner === principal.id;
+  return resource.team !== undefined && principal.teams.includes(resource.team);
+}
+
+/**
+ * An action split once: its four patterns, most specific first, and the denials that
+ * name it. Clients send a small vocabulary of actions over and over, so the split and
+ * the deny messages are remembered instead of rebuilt for every check.
+ */
+interface ParsedAction {
+  readonly type: string;
+  /** `type:verb`, `type:*`, `*:verb`, `*`. */
+  readonly patterns: readonly string[];
+  readonly noGrant: Decision;
+  readonly notOwner: Decision;
+  readonly notInTeam: Decision;
+}
+
+const actions = new Map<string, ParsedAction | null>();
+/** Bounds the memory strangers can make us spend on made-up actions. */
+const MAX_ACTIONS = 4096;
+
+function parseAction(action: string): ParsedAction | null {
+  let parsed = actions.get(action);
+  if (parsed !== undefined) return parsed;
+  const sep = action.indexOf(':');
+  if (sep <= 0 || sep === action.length - 1) parsed = null;
+  else {
+    const type = action.slice(0, sep);
+    const verb = action.slice(sep + 1);
+    parsed = {
+      type,
+      patterns: [canonicalPattern(action), canonicalPattern(`${type}:*`), canonicalPattern(`*:${verb}`), canonicalPattern('*')],
+      noGrant: shared(deny('NO_GRANT', `no role of the principal grants ${action}`)),
+      notOwner: shared(deny('NOT_OWNER', `${action} is granted only on resources the principal owns`)),
+      notInTeam: shared(deny('NOT_IN_TEAM', `${action} is granted only on resources of the principal's teams`)),
+    };
+  }
+  if (actions.size >= MAX_ACTIONS) actions.clear();
+  actions.set(action, parsed);
+  return parsed;
+}
+
+const scopeDenials = new Map<string, Decision>();
+
+function scopeDenial(dimension: string): Decision {
+  let d = scopeDenials.get(dimension);
+  if (d === undefined) {
+    if (scopeDenials.size >= MAX_ACTIONS) scopeDenials.clear();
+    scopeDenials.set(dimension, (d = shared(deny('OUT_OF_SCOPE', `the resource's ${dimension} tags are outside the principal's access scope`))));
+  }
+  return d;
 }
 
 /**
@@ -123,7 +184,7 @@ interface Match {
  */
 export function evaluate(view: SubjectView, request: CheckRequest, nowMs: number): Decision {
   const denial = subjectDenial(view, nowMs);
-  if (denial) return denial;
+  if (denial !== null) return denial;
   return evaluateGrants(view as SubjectView & { account: AccountRecord; principal: PrincipalRecord }, request);
 }
 
@@ -154,96 +215,116 @@ export function subjectDenial(view: SubjectView, nowMs: number): Decision | null
   return null;
 }
 
+// No closures, arrays or objects are made on the way to an answer: the patterns and
+// denials come from the action's memo and an allow is the matched grant's shared Decision.
 function evaluateGrants(view: SubjectView & { account: AccountRecord; principal: PrincipalRecord }, request: CheckRequest): Decision {
-  const { account, principal, key } = view;
-
-  const action = request.action;
-  const sep = action.indexOf(':');
-  if (sep <= 0 || sep === action.length - 1) return deny('INVALID_ACTION', `"${action}" is not a resource:action permission`);
-  const type = action.slice(0, sep);
-  const verb = action.slice(sep + 1);
+  const principal = view.principal;
+  const parsed = parseAction(request.action);
+  if (parsed === null) return deny('INVALID_ACTION', `"${request.action}" is not a resource:action permission`);
   const resource = request.resource;
-  if (resource?.type !== undefined && resource.type !== type) {
-    return deny('RESOURCE_TYPE_MISMATCH', `action ${action} does not apply to a ${resource.type}`);
+  if (resource !== undefined && resource.type !== undefined && resource.type !== parsed.type) {
+    return deny('RESOURCE_TYPE_MISMATCH', `action ${request.action} does not apply to a ${resource.type}`);
   }
 
-  // Most specific pattern first, so the explanation names the grant a reader expects.
-  const patterns = [action, `${type}:*`, `*:${verb}`, '*'];
-  const { granting, conditionMiss } = view.index
-    ? grantingFromIndex(view.index, patterns, principal, resource)
-    : grantingFromRoles(view.roles, patterns, principal, resource);
-  if (granting.length === 0) {
-    if (conditionMiss === 'NOT_OWNER') return deny('NOT_OWNER', `${action} is granted only on resources the principal owns`);
-    if (conditionMiss === 'NOT_IN_TEAM') return deny('NOT_IN_TEAM', `${action} is granted only on resources of the principal's teams`);
-    return deny('NO_GRANT', `no role of the principal grants ${action}`);
+  const held = view.held ?? holdRoles(principal.roles, (name) => view.roles[name], false);
+  const patterns = parsed.patterns;
+  // Most specific pattern first, then role order: the explanation names the grant a reader
+  // expects. Misses are only reported when nothing grants: NOT_OWNER wins over NOT_IN_TEAM.
+  let best: HeldGrant | null = null;
+  let ownMissed = false;
+  let teamMissed = false;
+  const tables = held.tables;
+  search: for (let p = 0; p < 4; p++) {
+    const pattern = patterns[p];
+    const probe = 1 << p;
+    for (let t = 0; t < tables.length; t++) {
+      const table = tables[t];
+      if ((table.probes & probe) === 0) continue;
+      for (let grant: HeldGrant | null | undefined = table.grants.get(pattern); grant != null; grant = grant.next) {
+        if (holds(grant.kind, principal, resource)) {
+          best = grant;
+          break search;
+        }
+        if (grant.kind === OWN) ownMissed = true;
+        else teamMissed = true;
+      }
+    }
+  }
+  if (best === null) return ownMissed ? parsed.notOwner : teamMissed ? parsed.notInTeam : parsed.noGrant;
+
+  // Only a role restricted on a dimension can make the answer out of scope.
+  if (best.scopes !== null) {
+    const dimensions = view.account.scopeDimensions;
+    for (const dimension in dimensions) {
+      if (best.scopes.has(dimension) && dimensions[dimension].includes(parsed.type) && !inScope(dimension, held.list, patterns, principal, resource)) {
+        return scopeDenial(dimension);
+      }
+    }
   }
 
-  const scopeMiss = outOfScope(account, type, resource, granting);
-  if (scopeMiss) return deny('OUT_OF_SCOPE', scopeMiss);
-
-  if (key?.restriction && !restrictionAllows(key.restriction, patterns, principal, resource)) {
-    return deny('KEY_RESTRICTED', `API key ${key.id} is restricted and does not carry ${action}`);
+  const key = view.key;
+  if (key != null && key.restriction && !restrictionAllows(key.restriction, patterns, principal, resource)) {
+    return deny('KEY_RESTRICTED', `API key ${key.id} is restricted and does not carry ${request.action}`);
   }
 
-  const m = granting[0];
-  return {
+  return (best.allowed ??= shared({
     allowed: true,
     reason: 'GRANTED',
-    message: `role ${m.role.name} grants ${m.grant} (${m.condition})`,
-    matched: { role: m.role.name, grant: m.grant, condition: m.condition },
-  };
+    message: `role ${best.roleName} grants ${best.pattern} (${best.condition})`,
+    matched: { role: best.roleName, grant: best.pattern, condition: best.condition },
+  }));
 }
 
-interface Granting {
-  /** One match per granting role; the first is the most specific grant (ties: role order). */
-  granting: Match[];
-  conditionMiss: 'NOT_OWNER' | 'NOT_IN_TEAM' | undefined;
+/** Whether the role grants the action to this principal on this resource, by any pattern. */
+function grantsAction(role: HeldRole, patterns: readonly string[], principal: PrincipalRecord, resource: ResourceAttributes | undefined): boolean {
+  for (let p = 0; p < 4; p++) {
+    for (let grant: HeldGrant | null | undefined = role.grants.get(patterns[p]); grant != null; grant = grant.next) {
+      if (holds(grant.kind, principal, resource)) return true;
+    }
+  }
+  return false;
 }
 
-function grantingFromRoles(
-  roles: SubjectView['roles'],
-  patterns: string[],
+/**
+ * Access scopes, merged most-permissively across the roles that grant the action
+ * (Firefly): a dimension restricts only if every granting role restricts it, and
+ * then the resource must carry one of the union of their values.
+ */
+function inScope(
+  dimension: string,
+  roles: readonly HeldRole[],
+  patterns: readonly string[],
   principal: PrincipalRecord,
   resource: ResourceAttributes | undefined,
-): Granting {
-  const granting: Match[] = [];
-  let conditionMiss: Granting['conditionMiss'];
-  let best = 0;
-  for (const roleName of principal.roles) {
-    const role = roles[roleName];
-    if (!role) continue;
-    const match = firstMatch(role, patterns, principal, resource);
-    if (typeof match === 'string') conditionMiss = worseMiss(conditionMiss, match);
-    else if (match) {
-      granting.push(match);
-      if (patterns.indexOf(match.grant) < patterns.indexOf(granting[best].grant)) best = granting.length - 1;
-    }
+): boolean {
+  for (const role of roles) {
+    if ((role.scopes === null || !role.scopes.has(dimension)) && grantsAction(role, patterns, principal, resource)) return true;
   }
-  if (best > 0) granting.unshift(granting.splice(best, 1)[0]);
-  return { granting, conditionMiss };
+  const tags = resource?.tags?.[dimension];
+  if (tags === undefined || tags.length === 0) return false;
+  for (const role of roles) {
+    const values = role.scopes?.get(dimension);
+    if (values === undefined || !grantsAction(role, patterns, principal, resource)) continue;
+    for (const v of values) if (tags.includes(v)) return true;
+  }
+  return false;
 }
 
-function grantingFromIndex(index: GrantIndex, patterns: string[], principal: PrincipalRecord, resource: ResourceAttributes | undefined): Granting {
-  const granting: Match[] = [];
-  let conditionMiss: Granting['conditionMiss'];
+function restrictionAllows(
+  restriction: Record<string, Condition[]>,
+  patterns: readonly string[],
+  principal: PrincipalRecord,
+  resource: ResourceAttributes | undefined,
+): boolean {
   for (const pattern of patterns) {
-    const entries = index.get(pattern);
-    if (!entries) continue;
-    for (const { role, condition } of entries) {
-      if (granting.some((m) => m.role === role)) continue;
-      if (conditionHolds(condition, principal, resource)) granting.push({ role, grant: pattern, condition });
-      else conditionMiss = worseMiss(conditionMiss, condition === 'own' ? 'NOT_OWNER' : 'NOT_IN_TEAM');
-    }
+    const conditions = restriction[pattern];
+    if (conditions === undefined) continue;
+    for (const c of conditions) if (holds(c === 'any' ? ANY : c === 'own' ? OWN : TEAM, principal, resource)) return true;
   }
-  return { granting, conditionMiss };
+  return false;
 }
 
-/** Reported when nothing grants: NOT_OWNER wins over NOT_IN_TEAM, whatever the order met. */
-function worseMiss(a: Granting['conditionMiss'], b: 'NOT_OWNER' | 'NOT_IN_TEAM'): Granting['conditionMiss'] {
-  return a === 'NOT_OWNER' ? a : b;
-}
-
-/** Merges the grants of the principal's roles by pattern, in role order (see GrantIndex). */
+/** @deprecated See GrantIndex: nothing reads it any more. Merges the principal's grants by pattern. */
 export function indexSubjectGrants(principal: PrincipalRecord, roles: SubjectView['roles']): GrantIndex {
   const index: GrantIndex = new Map();
   for (const roleName of principal.roles) {
@@ -256,64 +337,4 @@ export function indexSubjectGrants(principal: PrincipalRecord, roles: SubjectVie
     }
   }
   return index;
-}
-
-/** The role's best grant for the action; a deny reason when a grant exists but its condition fails. */
-function firstMatch(
-  role: CompiledRole,
-  patterns: string[],
-  principal: PrincipalRecord,
-  resource: ResourceAttributes | undefined,
-): Match | 'NOT_OWNER' | 'NOT_IN_TEAM' | undefined {
-  let miss: 'NOT_OWNER' | 'NOT_IN_TEAM' | undefined;
-  for (const pattern of patterns) {
-    const conditions = role.grants[pattern];
-    if (!conditions) continue;
-    for (const condition of conditions) {
-      if (conditionHolds(condition, principal, resource)) return { role, grant: pattern, condition };
-      miss = worseMiss(miss, condition === 'own' ? 'NOT_OWNER' : 'NOT_IN_TEAM');
-    }
-  }
-  return miss;
-}
-
-/**
- * Access scopes, merged most-permissively across the roles that grant the action
- * (Firefly): a dimension restricts only if every granting role restricts it, and
- * then the resource must carry one of the union of their values.
- */
-function outOfScope(
-  account: AccountRecord,
-  type: string,
-  resource: ResourceAttributes | undefined,
-  granting: Match[],
-): string | undefined {
-  for (const dimension in account.scopeDimensions) {
-    if (!account.scopeDimensions[dimension].includes(type)) continue;
-    let restricted = true;
-    for (const m of granting) {
-      if (!m.role.scopes[dimension]) {
-        restricted = false;
-        break;
-      }
-    }
-    if (!restricted) continue;
-    const tags = resource?.tags?.[dimension] ?? [];
-    const visible = granting.some((m) => m.role.scopes[dimension].some((v) => tags.includes(v)));
-    if (!visible) return `the resource's ${dimension} tags are outside the principal's access scope`;
-  }
-  return undefined;
-}
-
-function restrictionAllows(
-  restriction: Record<string, Condition[]>,
-  patterns: string[],
-  principal: PrincipalRecord,
-  resource: ResourceAttributes | undefined,
-): boolean {
-  for (const pattern of patterns) {
-    const conditions = restriction[pattern];
-    if (conditions?.some((c) => conditionHolds(c, principal, resource))) return true;
-  }
-  return false;
 }

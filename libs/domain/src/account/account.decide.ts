@@ -297,6 +297,9 @@ export function decideAccount(command: AccountCommand, state: AccountState, ctx:
     case 'ChangeAccountDefaults': {
       authorize(account, ctx.actor, 'roles.manage', undefined, ctx.now);
       requireRole(account, command.defaultRole);
+      // Every newcomer (SSO first login, invitation without roles) gets this role: naming one
+      // the actor does not hold would hand out more than it has.
+      assertNoEscalation(account, ctx.actor, command.defaultRole);
       if (command.defaultTeam) requireTeam(account, command.defaultTeam);
       const defaultTeam = command.defaultTeam === undefined ? account.model.defaultTeam : (command.defaultTeam ?? undefined);
       if (command.defaultRole === account.model.defaultRole && defaultTeam === account.model.defaultTeam) return [];

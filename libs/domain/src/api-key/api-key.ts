@@ -1,5 +1,5 @@
 import { assertNoEscalation, authorize } from '../access/authorize';
-import { Grant, isKnownPermission, PrincipalRef, principalKey } from '../access/model';
+import { conditionCovers, Grant, isKnownPermission, patternCovers, PrincipalRef, principalKey } from '../access/model';
 import { CommandContext } from '../account/account.commands';
 import { AccountState, assertNever } from '../account/account.state';
 import { errors } from '../errors';
@@ -88,6 +88,20 @@ export function decideApiKey(command: ApiKeyCommand, key: ApiKeyState, account: 
       const actingForSelf = ctx.actor.kind === 'principal' && principalKey(ctx.actor.principal) === principalKey(command.owner);
       // A key acts with its owner's roles: minting one for someone else must not hand the actor more than it holds.
       if (!actingForSelf) for (const role of owner.roles) assertNoEscalation(account, ctx.actor, role);
+      // A restricted key mints only keys at least as restricted: every grant of the new key's
+      // restriction must be one the minting key carries (no restriction = everything = refused).
+      if (ctx.actor.kind === 'principal' && ctx.actor.restriction) {
+        const carried = ctx.actor.restriction;
+        const wider = command.restriction
+          ? command.restriction.filter((g) => !Object.entries(carried).some(([p, cs]) => patternCovers(p, g.permission) && cs.some((c) => conditionCovers(c, g.condition))))
+          : [{ permission: '*', condition: 'any' as const }];
+        if (wider.length > 0) {
+          throw errors.forbidden(
+            'api_key:create',
+            `ESCALATION: a restricted key may mint only keys restricted to what it carries, not ${wider.map((g) => `${g.permission} (${g.condition})`).join(', ')}`,
+          );
+        }
+      }
       for (const g of command.restriction ?? []) {
         if (!isKnownPermission(account.model.catalog, g.permission)) {
           throw errors.validation('PERMISSION.UNKNOWN', `unknown permission "${g.permission}" in the key's restriction`, {

@@ -46,7 +46,7 @@ export class InMemoryEventStore implements EventStore {
     this.all.push(...recorded);
     for (const s of this.subscriptions) s.wake();
     const last = recorded[recorded.length - 1];
-    return { nextRevision: last.revision, position: last.position };
+    return { nextRevision: last.revision, position: last.position, positions: recorded.map((e) => e.position) };
   }
 
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {

@@ -62,7 +62,7 @@ describe('SqliteEventStore on disk', () => {
     ]);
     expect(await second.headPosition()).toBe(appended.position);
     const next = await second.appendToStream('account-1', [newEvent('C')], { expectedRevision: 1n });
-    expect(next).toEqual({ nextRevision: 2n, position: appended.position + 1n });
+    expect(next).toEqual({ nextRevision: 2n, position: appended.position + 1n, positions: [appended.position + 1n] });
   });
 
   it('shares one file between two stores: appends, conflicts and polling subscriptions', async () => {

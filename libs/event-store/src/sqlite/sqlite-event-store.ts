@@ -1,9 +1,11 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   AppendResult,
   BatchHandler,
+  EventPayload,
   checkExpectedRevision,
   EventMetadata,
   EventStore,
@@ -24,7 +26,37 @@ export interface SqliteEventStoreOptions {
   file: string;
   /** How often idle subscriptions look for appends made by other processes. Default 100 ms. */
   pollIntervalMs?: number;
+  /**
+   * Checkpoint the write-ahead log from a worker thread (default true) rather than inside
+   * an append: a checkpoint syncs the database file to disk, and every commit that
+   * happened to trigger one used to wait for that sync on the event loop.
+   */
+  checkpointInWorker?: boolean;
 }
+
+const CHECKPOINT_EVERY_MS = 200;
+/** Past this many WAL pages an append checkpoints inline after all (the worker stuck, or starved by readers). */
+const INLINE_CHECKPOINT_PAGES = 50_000;
+
+/**
+ * The checkpointer: its own connection, in its own thread, so the fsync of a checkpoint
+ * never blocks the event loop. PASSIVE: it never waits for (nor blocks) readers and
+ * writers, and costs next to nothing when the log holds nothing new.
+ */
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 5000');
+const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} };
+const timer = setInterval(checkpoint, workerData.everyMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  checkpoint();
+  db.close();
+  parentPort.close();
+});
+`;
 
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -58,11 +90,13 @@ export class SqliteEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly subscriptions = new Set<PollingSubscription>();
   private closed = false;
+  private checkpointer: Worker | null = null;
 
   private readonly selectStreamRevision: Database.Statement<[string]>;
   private readonly selectStream: Database.Statement<[string, bigint]>;
   private readonly selectStreamPage: Database.Statement<[string, bigint, number]>;
   private readonly selectAll: Database.Statement<[bigint, number]>;
+  private readonly selectAllPayloads: Database.Statement<[bigint, number]>;
   private readonly selectHead: Database.Statement<[]>;
   private readonly insertEvent: Database.Statement<[string, bigint, string, string, string, string]>;
   private readonly selectPing: Database.Statement<[]>;
@@ -84,11 +118,13 @@ export class SqliteEventStore implements EventStore {
       this.db.close();
       throw error;
     }
+    if (options.checkpointInWorker ?? true) this.startCheckpointer(options.file);
 
     this.selectStreamRevision = this.db.prepare('SELECT MAX(revision) FROM events WHERE stream_id = ?').pluck();
     this.selectStream = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision`).raw();
     this.selectStreamPage = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`).raw();
     this.selectAll = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw();
+    this.selectAllPayloads = this.db.prepare('SELECT position, stream_id, revision, type, data FROM events WHERE position > ? ORDER BY position LIMIT ?').raw();
     this.selectHead = this.db.prepare('SELECT MAX(position) FROM events').pluck();
     this.selectPing = this.db.prepare('SELECT 1 FROM events LIMIT 1').pluck();
     this.insertEvent = this.db.prepare('INSERT INTO events (stream_id, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
@@ -98,13 +134,13 @@ export class SqliteEventStore implements EventStore {
       checkExpectedRevision(stream, expected, actual);
       if (events.length === 0) return { nextRevision: actual, position: this.head() ?? 0n };
       let revision = actual;
-      let position = 0n;
+      const positions: bigint[] = [];
       for (const e of events) {
         revision += 1n;
         const info = this.insertEvent.run(stream, revision, e.id, e.type, JSON.stringify(e.data ?? null), JSON.stringify(e.metadata));
-        position = BigInt(info.lastInsertRowid);
+        positions.push(BigInt(info.lastInsertRowid));
       }
-      return { nextRevision: revision, position };
+      return { nextRevision: revision, position: positions[positions.length - 1], positions };
     });
 
     // One read transaction, so the revision matches the events even if another process appends in between.
@@ -136,6 +172,19 @@ export class SqliteEventStore implements EventStore {
     return this.run(() => (this.selectAll.all(options.after ?? 0n, options.maxCount) as EventRow[]).map(toRecorded));
   }
 
+  async readAllPayloads(options: ReadAllOptions): Promise<EventPayload[]> {
+    if (options.maxCount <= 0) return [];
+    return this.run(() =>
+      (this.selectAllPayloads.all(options.after ?? 0n, options.maxCount) as [bigint, string, bigint, string, string][]).map((row) => ({
+        position: row[0],
+        streamId: row[1],
+        revision: row[2],
+        type: row[3],
+        data: JSON.parse(row[4]) as unknown,
+      })),
+    );
+  }
+
   async headPosition(): Promise<bigint | null> {
     return this.run(() => this.head());
   }
@@ -155,7 +204,40 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
+    const checkpointer = this.checkpointer;
+    this.checkpointer = null;
+    if (checkpointer) {
+      const exited = new Promise<void>((resolve) => checkpointer.once('exit', () => resolve()));
+      checkpointer.postMessage('close');
+      // A checkpointer stuck on the disk must not hold the close forever.
+      const timer = setTimeout(() => void checkpointer.terminate(), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
     this.db.close();
+  }
+
+  /** Moves WAL checkpoints off the event loop; without a worker, SQLite's automatic checkpoints stay on. */
+  private startCheckpointer(file: string): void {
+    try {
+      const worker = new Worker(CHECKPOINTER, {
+        eval: true,
+        workerData: { file, driver: require.resolve('better-sqlite3'), everyMs: CHECKPOINT_EVERY_MS },
+      });
+      worker.unref();
+      // Should the worker die, appends checkpoint again themselves.
+      const fallback = () => {
+        if (this.closed) return;
+        this.checkpointer = null;
+        this.db.pragma('wal_autocheckpoint = 1000');
+      };
+      worker.once('error', fallback);
+      worker.once('exit', fallback);
+      this.db.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_PAGES}`);
+      this.checkpointer = worker;
+    } catch {
+      // No worker threads here: keep SQLite's automatic checkpoints.
+    }
   }
 
   private streamRevision(stream: string): bigint {
@@ -176,12 +258,27 @@ export class SqliteEventStore implements EventStore {
     try {
       return work();
     } catch (error) {
-      if (error instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(error.code)) {
-        throw new EventStoreUnavailableError(`SQLite event store is locked: ${error.message}`, error);
+      const code = sqliteCode(error);
+      if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
+        throw new EventStoreUnavailableError(`SQLite event store is locked: ${(error as Error).message}`, error);
+      }
+      // The file or its disk failing (read-only, full, I/O errors): nothing was written, and a retry later may succeed.
+      if (/^SQLITE_(READONLY|IOERR|FULL|CANTOPEN)/.test(code)) {
+        throw new EventStoreUnavailableError(`SQLite event store cannot write: ${(error as Error).message}`, error);
       }
       throw error;
     }
   }
+}
+
+/**
+ * The SQLite result code of a driver error, or ''. By its code, not its class: the native
+ * addon keeps the error class of the first copy of the driver loaded in the process, so
+ * `instanceof` fails wherever modules are loaded more than once (jest's registries, realms).
+ */
+function sqliteCode(error: unknown): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : '';
 }
 
 function migrate(db: Database.Database): void {

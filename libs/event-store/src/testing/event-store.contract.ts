@@ -86,6 +86,20 @@ export function describeEventStoreContract(name: string, make: () => Promise<Con
           events.map((e, i) => [stream, BigInt(i), e.id, e.type, e.data]),
         );
         expect(read.events[2].position).toBe(result.position);
+        // Adapters that report each event's position must report the ones a read finds.
+        if (result.positions) expect(result.positions).toEqual(read.events.map((e) => e.position));
+      });
+
+      it('reads payloads (readAllPayloads, where offered) exactly as readAll, without ids and metadata', async () => {
+        if (!store.readAllPayloads) return;
+        const stream = streamName('payloads');
+        await store.appendToStream(stream, [newEvent('A', { n: 1 }), newEvent('B', { n: 2 })], { expectedRevision: 'no_stream' });
+        const full = (await store.readAll({ after: null, maxCount: 100_000 })).filter((e) => e.streamId === stream);
+        const slim = (await store.readAllPayloads({ after: null, maxCount: 100_000 })).filter((e) => e.streamId === stream);
+        expect(slim).toEqual(full.map(({ position, streamId, revision, type, data }) => ({ position, streamId, revision, type, data })));
+        const after = full[0].position;
+        expect((await store.readAllPayloads({ after, maxCount: 1 }))[0].position).toBe((await store.readAll({ after, maxCount: 1 }))[0].position);
+        expect(await store.readAllPayloads({ after: null, maxCount: 0 })).toEqual([]);
       });
 
       it('appends with the exact expected revision, -1n meaning "no stream"', async () => {

@@ -1,4 +1,4 @@
-import { schemas, TEAM_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
+import { RESOURCE_ID_PARAM_PATTERN, RESOURCE_TYPE_PARAM_PATTERN, schemas, TEAM_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
 
 /**
  * JSON Schemas of the commands accepted on `gatehouse.commands`, by type: the same
@@ -8,6 +8,8 @@ import { schemas, TEAM_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
 const userId = { type: 'string', pattern: USER_ID_PATTERN, description: 'The member, as returned by InviteUser (`result.userId`) or the HTTP API.' } as const;
 const role = schemas.AssignRoleRequest.properties.role;
 const team = { type: 'string', pattern: TEAM_PATTERN } as const;
+const resourceType = { type: 'string', pattern: RESOURCE_TYPE_PARAM_PATTERN, description: 'A resource type of the account catalog.' } as const;
+const resourceId = { type: 'string', pattern: RESOURCE_ID_PARAM_PATTERN } as const;
 
 const command = <T extends string>(type: T, description: string, required: string[], properties: Record<string, unknown>) =>
   ({
@@ -39,13 +41,25 @@ export const commandSchemas = {
   RemoveUser: command('RemoveUser', "Removes a member from the account; every check for them denies from that revision on.", ['userId'], { userId }),
   AddTeamMember: command('AddTeamMember', 'Adds a member to a team.', ['team', 'userId'], { team, userId }),
   RemoveTeamMember: command('RemoveTeamMember', 'Removes a member from a team.', ['team', 'userId'], { team, userId }),
+  RegisterResource: command(
+    'RegisterResource',
+    'Registers a resource, or replaces its owner, team and tags (as PUT /v1/accounts/{account}/resources/{type}/{id}): `<type>:create` to register, `<type>:update` to change, or resources.manage.',
+    ['resourceType', 'resourceId'],
+    { resourceType, resourceId, ...schemas.PutResourceRequest.properties },
+  ),
+  TransferResource: command(
+    'TransferResource',
+    'Gives a registered resource a new owner (and optionally team): `<type>:update` on the resource as it is and as it will be, or resources.manage.',
+    ['resourceType', 'resourceId', 'owner'],
+    { resourceType, resourceId, ...schemas.TransferResourceRequest.properties },
+  ),
+  DeleteResource: command('DeleteResource', 'Deletes a registered resource: `<type>:delete` on it, or resources.manage.', ['resourceType', 'resourceId'], {
+    resourceType,
+    resourceId,
+  }),
 };
 
 export type KafkaCommandType = keyof typeof commandSchemas;
 
-/** Issue 6 commands that have no domain command yet, so no row: they are dead-lettered as COMMAND.UNKNOWN. */
-export const PLANNED_COMMAND_TYPES = [
-  'RegisterResource',
-  'TransferResource',
-  'DeleteResource',
-] as const;
+/** Commands named by issue 6 that have no domain command yet (none left): they would be dead-lettered as COMMAND.UNKNOWN. */
+export const PLANNED_COMMAND_TYPES: readonly string[] = [];

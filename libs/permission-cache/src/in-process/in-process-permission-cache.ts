@@ -1,14 +1,89 @@
-import { AccountRecord, CompiledRole, GrantIndex, indexSubjectGrants, MemberStatus, PrincipalRecord, principalKey } from '@gatehouse/domain';
+import { AccountRecord, CompiledRole, HeldRoles, holdRoleAlone, holdRoles, MemberStatus, PrincipalRecord, principalKey, PrincipalRef, SubjectView } from '@gatehouse/domain';
 import { patchPrincipal } from '../apply-op';
-import { CachedKey, CachedSubject, CacheOp, PermissionCache, SubjectRef } from '../permission-cache.port';
+import { CachedKey, CachedSubject, CacheOp, PermissionCache, ResourceRef, SubjectRef, SubjectsRead } from '../permission-cache.port';
+import { InProcessLookups } from '../lookups/in-process-lookups';
+import { CandidateSet, isLookupOp, PrincipalPage, ResourcePage } from '../lookups/lookups.port';
+import { ResourceRecord } from '@gatehouse/domain';
 
 interface AccountEntry {
   record: AccountRecord;
-  /** Bumped by every role change, invalidating the memoized grant indexes. */
+  /** Bumped by every role change: views and role sets compiled before it are stale. */
   rolesVersion: number;
   roles: Map<string, CompiledRole>;
   principals: Map<string, PrincipalRecord>;
+  /**
+   * The view a check reads, per principal, by type then id: a check finds it with one
+   * lookup, without building `type:id`, and reads nothing else of the cache.
+   */
+  users: Map<string, PrincipalView>;
+  serviceAccounts: Map<string, PrincipalView>;
+  /**
+   * Compiled roles per distinct role list (JSON of the names), shared by every principal
+   * holding that list: many users hold the same roles. Cleared by every role change.
+   */
+  roleSets: Map<string, HeldRoles>;
   keys: Map<string, CachedKey>;
+}
+
+/**
+ * A principal's view, memoized: replaced (never changed) when the principal changes, and
+ * rebuilt on the next read once the account's record or roles have moved on. Its compiled
+ * roles and what they were compiled from are private fields: views still compare and
+ * serialize as the plain data they carry, and a spread copy merely compiles again.
+ */
+class PrincipalView implements SubjectView {
+  readonly account: AccountRecord;
+  readonly principal: PrincipalRecord;
+  readonly roles: Record<string, CompiledRole | undefined>;
+  readonly #held: HeldRoles;
+  /** The account's rolesVersion `held` was compiled at (-1: not yet compiled). */
+  readonly #rolesVersion: number;
+
+  constructor(account: AccountRecord, principal: PrincipalRecord, held: HeldRoles, rolesVersion: number) {
+    this.account = account;
+    this.principal = principal;
+    this.roles = held.byName;
+    this.#held = held;
+    this.#rolesVersion = rolesVersion;
+  }
+
+  get held(): HeldRoles {
+    return this.#held;
+  }
+
+  /** Whether it reflects this account record and roles version. */
+  current(entry: AccountEntry): boolean {
+    return this.#rolesVersion === entry.rolesVersion && this.account === entry.record;
+  }
+}
+
+/** The view of a principal as seen through one of its API keys. */
+class KeyView implements SubjectView {
+  readonly account: AccountRecord;
+  readonly principal: PrincipalRecord;
+  readonly roles: Record<string, CompiledRole | undefined>;
+  readonly key: CachedKey;
+  readonly #held: HeldRoles;
+
+  constructor(owner: PrincipalView, key: CachedKey) {
+    this.account = owner.account;
+    this.principal = owner.principal;
+    this.roles = owner.roles;
+    this.key = key;
+    this.#held = owner.held;
+  }
+
+  get held(): HeldRoles {
+    return this.#held;
+  }
+}
+
+/** Distinct role lists remembered per account before the memo starts over (bounds churn). */
+const MAX_ROLE_SETS = 65_536;
+const NOT_COMPILED: HeldRoles = { list: [], byName: {}, tables: [] };
+
+function viewsOf(entry: AccountEntry, type: PrincipalRef['type']): Map<string, PrincipalView> | undefined {
+  return type === 'user' ? entry.users : type === 'service_account' ? entry.serviceAccounts : undefined;
 }
 
 /**
@@ -21,16 +96,12 @@ export class InProcessPermissionCache implements PermissionCache {
   private userAccounts = new Map<string, Map<string, MemberStatus>>();
   private readonly keyUse = new Map<string, Map<string, number>>();
   private position: bigint | null = null;
-  /**
-   * Grant indexes of recently checked principals (LRU). Valid while the principal's
-   * record object and its account's roles version are unchanged; records are replaced,
-   * never mutated, on every change.
-   */
-  private readonly indexes = new Map<
-    string,
-    { record: PrincipalRecord; rolesVersion: number; roles: Record<string, CompiledRole | undefined>; index: GrantIndex }
-  >();
-  private static readonly MAX_INDEXES = 10_000;
+  /** The resource registry and lookup indexes (see lookups/), reading principals and roles from here. */
+  private readonly lookups = new InProcessLookups({
+    account: (a) => this.accounts.get(a)?.record ?? null,
+    principal: (a, key) => this.accounts.get(a)?.principals.get(key),
+    role: (a, name) => this.accounts.get(a)?.roles.get(name),
+  });
 
   async apply(position: bigint, ops: CacheOp[]): Promise<boolean> {
     return this.applySync(position, ops);
@@ -39,7 +110,10 @@ export class InProcessPermissionCache implements PermissionCache {
   /** Synchronous, hence atomic with respect to every reader on the event loop. */
   applySync(position: bigint, ops: CacheOp[]): boolean {
     if (this.position !== null && position <= this.position) return false;
-    for (const op of ops) this.applyOp(op);
+    for (const op of ops) {
+      if (isLookupOp(op)) this.lookups.apply(op);
+      else this.applyOp(op);
+    }
     this.position = position;
     return true;
   }
@@ -56,35 +130,54 @@ export class InProcessPermissionCache implements PermissionCache {
     return this.subjectSync(account, subject);
   }
 
+  // The hot path of embedded checks: one Map lookup finds the principal's memoized view,
+  // compiled roles included; only the small answer object is new.
   subjectSync(account: string, subject: SubjectRef): CachedSubject {
     const entry = this.accounts.get(account);
-    let key: CachedKey | null | undefined;
-    let principalRef = 'principal' in subject ? principalKey(subject.principal) : undefined;
-    if ('keyId' in subject) {
-      key = entry?.keys.get(subject.keyId) ?? null;
-      principalRef = key ? principalKey(key.owner) : undefined;
+    if ('principal' in subject) {
+      const ref = subject.principal;
+      const view = entry === undefined ? undefined : this.viewOf(entry, ref.type, ref.id);
+      if (view === undefined) return { view: { account: entry?.record ?? null, principal: null, roles: {} }, position: this.position };
+      return { view, position: this.position };
     }
-    const principal = (principalRef && entry?.principals.get(principalRef)) || null;
-    const { roles, index } = principal && entry ? this.rolesOf(account, entry, principal) : { roles: {}, index: undefined };
+    const key = entry?.keys.get(subject.keyId) ?? null;
+    const owner = key === null ? undefined : this.viewOf(entry!, key.owner.type, key.owner.id);
+    if (owner === undefined) return { view: { account: entry?.record ?? null, principal: null, roles: {}, key }, key, position: this.position };
+    return { view: new KeyView(owner, key!), key, position: this.position };
+  }
+
+  // Added for the check path (caller, subjects and registered resources in one read): synchronous, so all at one position.
+  async subjects(account: string, refs: readonly SubjectRef[], resources: readonly ResourceRef[] = []): Promise<SubjectsRead> {
     return {
-      view: { account: entry?.record ?? null, principal, roles, ...(index ? { index } : {}), ...(key !== undefined ? { key } : {}) },
-      ...(key !== undefined ? { key } : {}),
+      subjects: refs.map((ref) => this.subjectSync(account, ref)),
+      resources: resources.map((r) => this.lookups.resource(account, r.type, r.id)),
       position: this.position,
     };
   }
 
-  /** The principal's roles and their merged grant index, memoized (see `indexes`). */
-  private rolesOf(account: string, entry: AccountEntry, principal: PrincipalRecord) {
-    const memoKey = `${account}\u0000${principal.type}:${principal.id}`;
-    const memo = this.indexes.get(memoKey);
-    if (memo && memo.record === principal && memo.rolesVersion === entry.rolesVersion) return memo;
-    const roles: Record<string, CompiledRole | undefined> = {};
-    for (const r of principal.roles) roles[r] = entry.roles.get(r);
-    const fresh = { record: principal, rolesVersion: entry.rolesVersion, roles, index: indexSubjectGrants(principal, roles) };
-    this.indexes.delete(memoKey);
-    this.indexes.set(memoKey, fresh);
-    if (this.indexes.size > InProcessPermissionCache.MAX_INDEXES) this.indexes.delete(this.indexes.keys().next().value as string);
+  /** The principal's current view: the memoized one, or a new one when the account's record or roles changed since. */
+  private viewOf(entry: AccountEntry, type: PrincipalRef['type'], id: string): PrincipalView | undefined {
+    const views = viewsOf(entry, type);
+    const view = views?.get(id);
+    if (view === undefined || view.current(entry)) return view;
+    const fresh = new PrincipalView(entry.record, view.principal, this.heldOf(entry, view.principal.roles), entry.rolesVersion);
+    views!.set(id, fresh);
     return fresh;
+  }
+
+  /** The roles compiled, shared by every principal holding the same list (see `roleSets`). */
+  private heldOf(entry: AccountEntry, names: string[]): HeldRoles {
+    // Most principals hold one role: its compiled list lives with the role itself.
+    const only = names.length === 1 ? entry.roles.get(names[0]) : undefined;
+    if (only !== undefined) return holdRoleAlone(only);
+    const setKey = JSON.stringify(names);
+    let held = entry.roleSets.get(setKey);
+    if (held === undefined) {
+      if (entry.roleSets.size >= MAX_ROLE_SETS) entry.roleSets.clear();
+      held = holdRoles(names, (name) => entry.roles.get(name));
+      entry.roleSets.set(setKey, held);
+    }
+    return held;
   }
 
   async accountOfKey(keyId: string): Promise<string | null> {
@@ -113,24 +206,55 @@ export class InProcessPermissionCache implements PermissionCache {
     this.accounts = new Map();
     this.keyAccounts = new Map();
     this.userAccounts = new Map();
-    this.indexes.clear();
+    this.lookups.clear();
     this.position = null;
   }
 
   async ping(): Promise<void> {}
+
+  async resource(account: string, type: string, id: string): Promise<ResourceRecord | null> {
+    return this.lookups.resource(account, type, id);
+  }
+
+  async resources(account: string, refs: ReadonlyArray<{ type: string; id: string }>): Promise<(ResourceRecord | null)[]> {
+    return refs.map((r) => this.lookups.resource(account, r.type, r.id));
+  }
+
+  async resourceCandidates(account: string, type: string, sets: CandidateSet[], after: string | null, limit: number): Promise<ResourcePage> {
+    return this.lookups.resourceCandidates(account, type, sets, after, limit, this.position);
+  }
+
+  async principalCandidates(account: string, after: string | null, limit: number): Promise<PrincipalPage> {
+    return this.lookups.principalCandidates(account, after, limit, this.position);
+  }
 
   async close(): Promise<void> {}
 
   private entry(account: string): AccountEntry {
     let e = this.accounts.get(account);
     if (!e) {
-      e = { record: { status: 'active', scopeDimensions: {} }, rolesVersion: 0, roles: new Map(), principals: new Map(), keys: new Map() };
+      e = {
+        record: { status: 'active', scopeDimensions: {} },
+        rolesVersion: 0,
+        roles: new Map(),
+        principals: new Map(),
+        users: new Map(),
+        serviceAccounts: new Map(),
+        roleSets: new Map(),
+        keys: new Map(),
+      };
       this.accounts.set(account, e);
     }
     return e;
   }
 
-  private applyOp(op: CacheOp): void {
+  /** Records are replaced, never mutated: the principal's view is dropped with the old one, compiled on next read. */
+  private putPrincipal(e: AccountEntry, key: string, record: PrincipalRecord): void {
+    e.principals.set(key, record);
+    viewsOf(e, record.type)?.set(record.id, new PrincipalView(e.record, record, NOT_COMPILED, -1));
+  }
+
+  private applyOp(op: Exclude<CacheOp, { op: 'resource.put' | 'resource.delete' }>): void {
     switch (op.op) {
       case 'account.put':
         this.entry(op.account).record = op.record;
@@ -144,21 +268,24 @@ export class InProcessPermissionCache implements PermissionCache {
         const e = this.entry(op.account);
         e.roles.set(op.role.name, op.role);
         e.rolesVersion++;
+        e.roleSets.clear();
         return;
       }
       case 'role.delete': {
         const e = this.entry(op.account);
         e.roles.delete(op.name);
         e.rolesVersion++;
+        e.roleSets.clear();
         return;
       }
       case 'principal.put':
-        this.entry(op.account).principals.set(principalKey(op.principal), op.principal);
+        this.putPrincipal(this.entry(op.account), principalKey(op.principal), op.principal);
+        this.lookups.applyPrincipalPut(op.account, op.principal);
         return;
       case 'principal.patch': {
         const e = this.entry(op.account);
         const current = e.principals.get(op.key);
-        if (current) e.principals.set(op.key, patchPrincipal(current, op));
+        if (current) this.putPrincipal(e, op.key, patchPrincipal(current, op));
         return;
       }
       case 'key.put':

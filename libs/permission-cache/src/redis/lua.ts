@@ -8,8 +8,10 @@
 
 /**
  * KEYS[1] checkpoint, KEYS[2] keyaccount.
- * ARGV[1] key prefix, ARGV[2] position, then four per op: name, account, field, value.
- * Returns 0 (nothing written) when the checkpoint is at or past the position, else 1.
+ * ARGV[1] key prefix, ARGV[2] position, ARGV[3] the checkpoint the writer expects to find
+ * ('' when it does not know), then four per op: name, account, field, value.
+ * Returns 0 (nothing written) when the checkpoint is at or past the position, else 1;
+ * fails with CHECKPOINT_MOVED when the checkpoint is not the expected one.
  *
  * An account's keys are derived here from the prefix rather than declared in KEYS: one
  * batch spans many accounts and the checkpoint is global, so this script needs a single
@@ -27,6 +29,12 @@ end
 
 local position = ARGV[2]
 local current = redis.call('GET', KEYS[1])
+-- A checkpoint that vanished (FLUSHALL, a restart without persistence) or went back (an
+-- older snapshot restored) means data is missing: writing this batch on top would make a
+-- partial cache look current. Refuse, so the writer re-reads the checkpoint and replays.
+if ARGV[3] ~= '' and current ~= ARGV[3] then
+  return redis.error_reply('CHECKPOINT_MOVED expected ' .. ARGV[3] .. ', found ' .. tostring(current))
+end
 if current and not later(position, current) then return 0 end
 
 local KNOWN = {
@@ -35,7 +43,7 @@ local KNOWN = {
   ['membership.put'] = true,
 }
 -- Redis does not roll back a script that fails midway, so refuse a bad batch before writing.
-for i = 3, #ARGV, 4 do
+for i = 4, #ARGV, 4 do
   if not KNOWN[ARGV[i]] then return redis.error_reply('unknown cache op ' .. tostring(ARGV[i])) end
 end
 
@@ -114,7 +122,7 @@ local function touch(account)
   return k
 end
 
-for i = 3, #ARGV, 4 do
+for i = 4, #ARGV, 4 do
   local op, account, field, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if op == 'account.put' then
     redis.call('SET', keysOf(account).meta, value)
@@ -168,31 +176,60 @@ return 1
 `;
 
 /**
- * KEYS[1] meta, KEYS[2] keys, KEYS[3] principals, KEYS[4] roles, KEYS[5] checkpoint.
- * ARGV[1] 'principal' or 'key', ARGV[2] the principal key (`user:<id>`) or the key id.
- * Returns { meta, key, principal, checkpoint, { role JSON for each held role, in order } },
- * with false (nil) for what does not exist: everything a check needs, in one round trip.
+ * KEYS[1] meta, KEYS[2] keys, KEYS[3] principals, KEYS[4] roles, KEYS[5] checkpoint, all
+ * of one account but the checkpoint. ARGV[1] the number of subjects, then two per
+ * subject ('principal' or 'key', and the principal key `user:<id>` or the key id), then
+ * two per registered resource (type, id).
+ * Returns { meta, checkpoint, then key and principal per subject, the names of the roles
+ * those principals hold (each once), their JSON in the same order, the resources' JSON },
+ * with false (nil) for what does not exist: everything the checks of a request need, in
+ * one round trip and at one checkpoint.
+ *
+ * A resource's hash (`<account base>res:<type>`, lookups/redis-lookups.ts) is named from
+ * the account's base here, as the apply script names keys: same account, same hash slot.
  */
-export const SUBJECT_LUA = `
-local meta = redis.call('GET', KEYS[1])
-local key = false
-local principalKey = ARGV[2]
-if ARGV[1] == 'key' then
-  key = redis.call('HGET', KEYS[2], ARGV[2])
-  principalKey = false
-  if key then
-    local owner = cjson.decode(key).owner
-    principalKey = owner.type .. ':' .. owner.id
+export const SUBJECTS_LUA = `
+local out = { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[5]) }
+local names, seen = {}, {}
+local last = 1 + 2 * tonumber(ARGV[1])
+for i = 2, last, 2 do
+  local key, principalKey = false, ARGV[i + 1]
+  if ARGV[i] == 'key' then
+    key = redis.call('HGET', KEYS[2], ARGV[i + 1])
+    principalKey = false
+    if key then
+      local owner = cjson.decode(key).owner
+      principalKey = owner.type .. ':' .. owner.id
+    end
   end
+  local principal = false
+  if principalKey then
+    principal = redis.call('HGET', KEYS[3], principalKey)
+    if principal then
+      for _, name in ipairs(cjson.decode(principal).roles) do
+        if not seen[name] then
+          seen[name] = true
+          names[#names + 1] = name
+        end
+      end
+    end
+  end
+  out[#out + 1] = key
+  out[#out + 1] = principal
 end
-local principal = false
+-- HMGET in slices: unpack() of thousands of names would overflow Lua's C stack.
 local roles = {}
-if principalKey then
-  principal = redis.call('HGET', KEYS[3], principalKey)
-  if principal then
-    local held = cjson.decode(principal).roles
-    if #held > 0 then roles = redis.call('HMGET', KEYS[4], unpack(held)) end
-  end
+for i = 1, #names, 500 do
+  local part = redis.call('HMGET', KEYS[4], unpack(names, i, math.min(i + 499, #names)))
+  for j = 1, #part do roles[#roles + 1] = part[j] end
 end
-return { meta, key, principal, redis.call('GET', KEYS[5]), roles }
+out[#out + 1] = names
+out[#out + 1] = roles
+local base = string.sub(KEYS[1], 1, #KEYS[1] - #'meta')
+local resources = {}
+for i = last + 1, #ARGV, 2 do
+  resources[#resources + 1] = redis.call('HGET', base .. 'res:' .. ARGV[i], ARGV[i + 1])
+end
+out[#out + 1] = resources
+return out
 `;

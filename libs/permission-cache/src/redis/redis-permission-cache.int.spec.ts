@@ -63,6 +63,47 @@ function makeCache(redis = new Redis(url!)) {
       expect(sent).toEqual(['evalsha', 'evalsha']);
     });
 
+    it('subjects() costs one round trip for a caller and a whole batch', async () => {
+      const sent = countSentCommands();
+      const before = cache.roundTrips;
+      const refs = [{ keyId: 'key-alice-ro' }, ...['alice', 'bob', 'carol', 'nobody'].map((id) => ({ principal: { type: 'user' as const, id } }))];
+      const read = await cache.subjects('acme', refs, [{ type: 'dataset', id: 'd1' }, { type: 'model', id: 'm1' }]);
+      expect(read.subjects.map((s) => s.view.principal?.id ?? null)).toEqual(['alice', 'alice', 'bob', null, null]);
+      expect(read.resources).toEqual([null, null]);
+      expect(cache.roundTrips - before).toBe(1);
+      expect(sent).toEqual(['evalsha']);
+    });
+
+    it('refuses to write on a checkpoint that vanished (FLUSHALL) until the writer reads the checkpoint again', async () => {
+      const at = (await cache.checkpoint())!;
+      await redis.del(`${(cache as unknown as { prefix: string }).prefix}:checkpoint`);
+      await expect(cache.apply(at + 1n, [{ op: 'account.patch', account: 'acme', status: 'deleted' }])).rejects.toThrow(/checkpoint moved \(expected \d+, found false\)/);
+      // Nothing was written: the account is still active, and there is still no checkpoint.
+      expect((await cache.subject('acme', { principal: { type: 'user', id: 'alice' } })).view.account?.status).toBe('active');
+      expect(await cache.checkpoint()).toBeNull();
+      // The writer read the checkpoint (none): a rebuild from the start may write again.
+      expect(await cache.apply(1n, [])).toBe(true);
+    });
+
+    it('refuses to write on a checkpoint that went back (an older snapshot restored)', async () => {
+      const at = (await cache.checkpoint())!;
+      await redis.set(`${(cache as unknown as { prefix: string }).prefix}:checkpoint`, String(at - 2n));
+      await expect(cache.apply(at + 1n, [])).rejects.toThrow(/checkpoint moved/);
+      expect(await cache.checkpoint()).toBe(at - 2n);
+      expect(await cache.apply(at - 1n, [])).toBe(true);
+    });
+
+    it('a connection that cannot reach Redis is PermissionCacheUnavailableError (PERMISSION_CACHE.UNAVAILABLE), not a raw error', async () => {
+      const dead = new RedisPermissionCache({
+        redis: new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true }),
+        prefix: 'unreachable',
+      });
+      for (const read of [() => dead.subjects('acme', [{ keyId: 'k' }]), () => dead.checkpoint(), () => dead.apply(1n, [])]) {
+        await expect(read()).rejects.toMatchObject({ name: 'PermissionCacheUnavailableError', code: 'PERMISSION_CACHE.UNAVAILABLE', category: 'unavailable' });
+      }
+      await dead.close().catch(() => undefined);
+    });
+
     it('the first subject() on a fresh connection is one round trip too (EVAL, no NOSCRIPT detour)', async () => {
       const { cache: fresh, redis: freshRedis } = makeCache();
       await fresh.ping();
@@ -95,10 +136,12 @@ function makeCache(redis = new Redis(url!)) {
           '{acme}:roles',
           '{acme}:principals',
           '{acme}:keys',
+          '{acme}:pix', // every principal key, for lookups (lookups/redis-lookups.ts)
           '{globex}:meta',
           '{globex}:roles',
           '{globex}:principals',
           '{globex}:keys',
+          '{globex}:pix',
           // The user → accounts index, one hash per user.
           '{u:alice}:accounts',
           '{u:bob}:accounts',

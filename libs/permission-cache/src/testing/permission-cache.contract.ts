@@ -274,6 +274,96 @@ export function describePermissionCacheContract(name: string, make: () => Promis
       });
     });
 
+    describe('subjects: many subjects in one read', () => {
+      beforeEach(async () => {
+        await applyEach(cache, laterHistory(fireworksHistory()).events);
+      });
+
+      it('answers each ref as subject() does, in order, duplicates and unknowns included', async () => {
+        const refs: SubjectRef[] = [
+          { keyId: 'key-alice-ro' },
+          { principal: alice },
+          { principal: bob },
+          { keyId: 'key-carol' }, // another account's key
+          { keyId: 'nope' },
+          { principal: { type: 'service_account', id: 'nobody' } },
+          { principal: alice },
+        ];
+        const last = laterHistory(fireworksHistory()).events.at(-1)!.position;
+        const many = await cache.subjects(ACME, refs);
+        const one = [];
+        for (const ref of refs) one.push(await cache.subject(ACME, ref));
+        expect(many).toEqual({ subjects: one, resources: [], position: last });
+        expect(many.subjects.map((s) => 'key' in s)).toEqual([true, false, false, true, true, false, false]);
+        expect(await cache.subjects(ACME, [])).toEqual({ subjects: [], resources: [], position: last });
+        expect((await cache.subjects('initech', [{ principal: alice }, { keyId: 'key-alice' }])).subjects).toEqual([
+          { view: { account: null, principal: null, roles: {} }, position: last },
+          { view: { account: null, principal: null, roles: {}, key: null }, key: null, position: last },
+        ]);
+      });
+
+      it('reads a thousand subjects holding thousands of distinct roles', async () => {
+        const roles = Array.from({ length: 3000 }, (_, i) => role(`r${i}`));
+        const members = Array.from({ length: 1000 }, (_, i) => principal(`m${i}`, [`r${3 * i}`, `r${3 * i + 1}`, `r${3 * i + 2}`, 'missing']));
+        await cache.apply(1000n, [...roles.map((r) => ({ op: 'role.put' as const, account: ACME, role: r })), ...members.map((p) => ({ op: 'principal.put' as const, account: ACME, principal: p }))]);
+        const read = (await cache.subjects(ACME, members.map((p) => ({ principal: { type: 'user' as const, id: p.id } })))).subjects;
+        expect(read).toHaveLength(1000);
+        read.forEach((s, i) => {
+          expect(s.position).toBe(1000n);
+          expect(s.view.principal?.id).toBe(`m${i}`);
+          expect(Object.keys(s.view.roles).sort()).toEqual([`r${3 * i}`, `r${3 * i + 1}`, `r${3 * i + 2}`, 'missing'].sort());
+          expect(s.view.roles[`r${3 * i + 1}`]).toEqual(role(`r${3 * i + 1}`));
+          expect(s.view.roles.missing).toBeUndefined();
+        });
+      });
+
+      it('reads every subject at one position, never across a batch', async () => {
+        const writes: Promise<boolean>[] = [];
+        const reads: Promise<Awaited<ReturnType<PermissionCache['subjects']>>>[] = [];
+        for (let n = 100n; n < 140n; n++) {
+          writes.push(
+            cache.apply(n, [
+              { op: 'principal.patch', account: ACME, key: 'user:alice', setRoles: n % 2n === 0n ? ['user'] : ['inference-user'] },
+              { op: 'key.patch', account: ACME, keyId: 'key-alice-ro', status: n % 2n === 0n ? 'active' : 'revoked' },
+            ]),
+          );
+          reads.push(cache.subjects(ACME, [{ keyId: 'key-alice-ro' }, { principal: alice }]));
+        }
+        await Promise.all(writes);
+        for (const { subjects: [byKey, byId] } of await Promise.all(reads)) {
+          expect(byKey.position).toBe(byId.position);
+          if (byKey.position! < 100n) continue;
+          const even = byKey.position! % 2n === 0n;
+          expect(byKey.key?.status).toBe(even ? 'active' : 'revoked');
+          expect(byId.view.principal?.roles).toEqual(even ? ['user'] : ['inference-user']);
+          expect(byKey.view.principal).toEqual(byId.view.principal);
+        }
+      });
+    });
+
+    describe('subjects: the registered resources of the same read', () => {
+      it('reads the resources asked for, in order, null where none is registered, at the subjects\' position', async () => {
+        const dataset = { type: 'dataset', id: 'd1', owner: 'alice', team: 'ml', tags: { env: ['prod'] } };
+        const model = { type: 'model', id: 'm1', tags: {} };
+        await cache.apply(1n, [
+          { op: 'account.put', account: ACME, record: { status: 'active', scopeDimensions: {} } },
+          { op: 'principal.put', account: ACME, principal: principal('alice', []) },
+          { op: 'resource.put', account: ACME, resource: dataset },
+          { op: 'resource.put', account: ACME, resource: model },
+          { op: 'resource.put', account: GLOBEX, resource: { type: 'dataset', id: 'd2', tags: {} } },
+        ]);
+        const read = await cache.subjects(ACME, [{ principal: alice }], [
+          { type: 'model', id: 'm1' },
+          { type: 'dataset', id: 'd2' }, // another account's
+          { type: 'dataset', id: 'd1' },
+          { type: 'deployment', id: 'd1' },
+        ]);
+        expect(read.resources).toEqual([model, null, dataset, null]);
+        expect(read.position).toBe(1n);
+        expect(read.subjects[0].view.principal?.id).toBe('alice');
+      });
+    });
+
     describe('idempotence', () => {
       it('ignores a position already applied, whatever its ops', async () => {
         expect(await cache.apply(5n, [{ op: 'account.put', account: ACME, record: { status: 'active', scopeDimensions: {} } }])).toBe(true);

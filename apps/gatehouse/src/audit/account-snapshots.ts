@@ -1,0 +1,168 @@
+import {
+  AccountEvent,
+  accountFromSnapshot,
+  AccountState,
+  accountToSnapshot,
+  evolveAccount,
+  initialAccountState,
+} from '@gatehouse/domain';
+import { EventStore, RecordedEvent, Subscription } from '@gatehouse/event-store';
+
+/** Snapshot spacing, in events of an account stream: an as-of answer folds at most this many. */
+export const SNAPSHOT_EVERY = 2000n;
+/** Memory bound for all snapshots together, in JSON characters. */
+export const MAX_SNAPSHOT_CHARS = 256 * 1024 * 1024;
+const ACCOUNT_STREAM = 'account-';
+const PAGE = 2000;
+const FOLLOW_BATCH = 2000;
+
+interface Snapshot {
+  revision: bigint;
+  position: bigint;
+  json: string;
+}
+
+/**
+ * In-memory snapshots of account streams, every SNAPSHOT_EVERY events, so that folding an
+ * account as of any past position starts from a snapshot at most that many events back.
+ *
+ * Snapshots are left by two hands. `follow()` keeps them up to date from the store's
+ * global log in the background, so no request pays for the account's age (after a restart
+ * that catch-up runs once, off the request path). `stateAt` folds lazily, leaving the
+ * snapshots it passes, for streams the follower has not reached yet or does not keep
+ * (it stopped keeping them to stay within memory, or it was never started: CLI, tests).
+ */
+export class AccountSnapshots {
+  /** Account stream → snapshots, ascending by revision. */
+  private readonly snapshots = new Map<string, Snapshot[]>();
+  private chars = 0;
+  /** The follower's folded state of each account stream, at `revision`. */
+  private readonly live = new Map<string, { state: AccountState; revision: bigint }>();
+  /** Streams the follower stopped keeping (memory): they are folded lazily from then on. */
+  private readonly dropped = new Set<string>();
+  private subscription: Subscription | null = null;
+  /** The last global position the follower applied. */
+  private followed: bigint | null = null;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly every = SNAPSHOT_EVERY,
+    private readonly maxChars = MAX_SNAPSHOT_CHARS,
+  ) {}
+
+  /** Starts keeping every account's snapshots up to date from the global log (idempotent). */
+  follow(): void {
+    if (this.subscription) return;
+    const sub = this.store.subscribeToAll({ after: null, maxBatch: FOLLOW_BATCH }, async (events) => {
+      for (const e of events) this.apply(e);
+      this.followed = events[events.length - 1].position;
+    });
+    this.subscription = sub;
+    // Snapshots are an optimization: if following fails, as-of answers fold lazily as before.
+    sub.done.catch(() => {
+      if (this.subscription === sub) this.subscription = null;
+    });
+  }
+
+  async stop(): Promise<void> {
+    const sub = this.subscription;
+    this.subscription = null;
+    await sub?.close();
+  }
+
+  /** Resolves once the follower has applied the log up to `position` (for benchmarks and tests). */
+  async followedTo(position: bigint, timeoutMs = 600_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.followed ?? 0n) < position) {
+      if (!this.subscription || Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return true;
+  }
+
+  /** How many snapshots the stream has, and their size (for benchmarks and tests). */
+  stats(stream: string): { snapshots: number; chars: number } {
+    const list = this.snapshots.get(stream) ?? [];
+    return { snapshots: list.length, chars: list.reduce((n, s) => n + s.json.length, 0) };
+  }
+
+  /**
+   * The account stream folded up to global position `limit`, from the nearest snapshot at
+   * or before it, leaving snapshots on the way where there are none yet.
+   */
+  async stateAt(stream: string, limit: bigint): Promise<AccountState> {
+    const best = this.nearest(stream, limit);
+    let state = best ? accountFromSnapshot(best.json) : initialAccountState();
+    let from = best ? best.revision + 1n : 0n;
+    // Positions grow by at least one per event, so no more than this many events can be due.
+    let due = limit - (best ? best.position : 0n);
+    while (due > 0n) {
+      const maxCount = due < BigInt(PAGE) ? Number(due) : PAGE;
+      const { events } = await this.store.readStream(stream, { fromRevision: from, maxCount });
+      for (const e of events) {
+        if (e.position > limit) return state;
+        state = evolveAccount(state, { type: e.type, data: e.data } as AccountEvent);
+        if ((e.revision + 1n) % this.every === 0n) this.remember(stream, e, state);
+      }
+      if (events.length < maxCount) return state;
+      const last = events[events.length - 1];
+      from = last.revision + 1n;
+      due = limit - last.position;
+    }
+    return state;
+  }
+
+  private apply(e: RecordedEvent): void {
+    if (!e.streamId.startsWith(ACCOUNT_STREAM) || this.dropped.has(e.streamId)) return;
+    let live = this.live.get(e.streamId);
+    if (!live) this.live.set(e.streamId, (live = { state: initialAccountState(), revision: -1n }));
+    if (e.revision <= live.revision) return; // delivered again
+    if (e.revision !== live.revision + 1n) {
+      // A gap cannot happen with a log read in order; should it, stop trusting this stream.
+      this.drop(e.streamId);
+      return;
+    }
+    // evolveAccount updates the state in place: this one belongs to the follower alone.
+    live.state = evolveAccount(live.state, { type: e.type, data: e.data } as AccountEvent);
+    live.revision = e.revision;
+    if ((e.revision + 1n) % this.every === 0n) this.remember(e.streamId, e, live.state);
+  }
+
+  /** The latest snapshot at or before `limit` (binary search: positions grow with revisions). */
+  private nearest(stream: string, limit: bigint): Snapshot | undefined {
+    const list = this.snapshots.get(stream);
+    if (!list) return undefined;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid].position <= limit) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 ? list[lo - 1] : undefined;
+  }
+
+  private remember(stream: string, at: RecordedEvent, state: AccountState): void {
+    let list = this.snapshots.get(stream);
+    if (!list) this.snapshots.set(stream, (list = []));
+    // Ascending by revision; the follower appends, a lazy fold may fill a hole before the end.
+    let i = list.length;
+    while (i > 0 && list[i - 1].revision > at.revision) i--;
+    if (i > 0 && list[i - 1].revision === at.revision) return;
+    const json = accountToSnapshot(state);
+    list.splice(i, 0, { revision: at.revision, position: at.position, json });
+    this.chars += json.length;
+    // Bounded memory: drop the oldest streams' snapshots first; they are rebuilt on demand.
+    for (const key of this.snapshots.keys()) {
+      if (this.chars <= this.maxChars) break;
+      if (key !== stream) this.drop(key);
+    }
+  }
+
+  private drop(stream: string): void {
+    this.chars -= this.stats(stream).chars;
+    this.snapshots.delete(stream);
+    this.live.delete(stream);
+    this.dropped.add(stream);
+  }
+}
