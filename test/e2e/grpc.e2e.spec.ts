@@ -146,7 +146,7 @@ describe('gRPC PermissionService', () => {
     });
 
     it('the cache down → UNAVAILABLE with its code; a defect → INTERNAL, logged, no detail leaked', async () => {
-      const subject = jest.spyOn(gh.cache, 'subject');
+      const subject = jest.spyOn(gh.cache, 'subjects');
       try {
         subject.mockRejectedValueOnce(new DomainError('PERMISSION_CACHE.UNAVAILABLE', 'unavailable', 'the permission cache does not answer'));
         expectFailure(await client.failureOf('Check', createDataset({ user_id: alice.id }), { key: ROOT_KEY }), Status.UNAVAILABLE, 'PERMISSION_CACHE.UNAVAILABLE');
