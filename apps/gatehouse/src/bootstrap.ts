@@ -75,8 +75,10 @@ export async function createApp(infra: Infrastructure, logger?: LoggerService): 
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
   });
   registeredRoutes.set(app, routes);
-  fastify.addHook('onSend', async (_request, reply) => {
+  // A callback hook, not an async one: an async hook costs a promise and a microtask turn on every response.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     setSecurityHeaders(reply);
+    done(null, payload);
   });
   await app.init();
   // JSON only: any other media type is a 415, and a JSON syntax error is our own coded
