@@ -39,7 +39,6 @@ import { CheckController } from './http/check.controller';
 import { ResourcesController } from './http/resources.controller';
 import { ExecuteResourceCommandHandler } from './commands/resources';
 import { LookupService } from './lookup/lookup.service';
-import { ResourceResolver } from './lookup/resource-resolver';
 import { DocsController } from './http/docs.controller';
 import { HealthController } from './http/health.controller';
 import { MembersController } from './http/members.controller';
@@ -97,7 +96,6 @@ export class AppModule {
       ProjectorService,
       CheckService,
       LookupService,
-      ResourceResolver,
       PermissionGrpcService,
       GrpcServer,
       AccountQueries,

@@ -5,7 +5,6 @@ import { CachedSubject, PermissionCache, ResourceRef, SubjectRef } from '@gateho
 import { Authenticator, KeyCredential } from '../auth/authenticator';
 import { KeyLookup } from '../auth/key-lookup';
 import { Config } from '../config/config';
-import { ResourceResolver } from '../lookup/resource-resolver';
 import { hashesEqual, parseCredential } from '../credentials/credentials';
 import { ProjectionProgress } from '../projector/projection-progress';
 import { CLOCK, CONFIG, PERMISSION_CACHE } from '../tokens';
@@ -164,18 +163,8 @@ export class CheckService {
   }
 
   /** Waits for the cache to reach `atLeast`, bounded by the server's timeout and the caller's own bound. */
-  private async reach(atLeast: string | undefined, options: CheckOptions): Promise<void> {
-    if (atLeast === undefined) return;
-    const waitMs = Math.max(0, Math.min(this.config.consistencyTimeoutMs, options.waitMs ?? Infinity));
-    const reached = await this.progress.waitFor(BigInt(atLeast), waitMs);
-    if (!reached) {
-      throw new DomainError(
-        'CONSISTENCY.NOT_YET_APPLIED',
-        'not_ready',
-        `the permission cache has not reached revision ${atLeast} within ${waitMs} ms: retry`,
-        { atLeast },
-      );
-    }
+  private reach(atLeast: string | undefined, options: CheckOptions): Promise<void> {
+    return this.progress.reach(atLeast, Math.min(this.config.consistencyTimeoutMs, options.waitMs ?? Infinity));
   }
 
   private decide(subject: CachedSubject, item: BulkCheckItem, nowMs: number, revision = (subject.position ?? 0n).toString()): CheckAnswer {
@@ -191,11 +180,17 @@ export class CheckService {
 
 const reflects = (position: bigint | null, atLeast: string): boolean => position !== null && position >= BigInt(atLeast);
 
-/** The registered resource a check names by id, when it leaves an attribute to the registry (see ResourceResolver.needs). */
+/**
+ * The registered resource a check names by id (issue 5), when it leaves an attribute to
+ * the registry: owner, team or tags not given inline. Its type is the one given, else the
+ * action's. Items that give everything inline cost no extra read.
+ */
 function registryRef(item: BulkCheckItem): ResourceRef | null {
-  if (!ResourceResolver.needs(item)) return null;
-  const r = item.resource!;
-  return { type: r.type ?? item.action.slice(0, item.action.indexOf(':')), id: r.id! };
+  const r = item.resource;
+  if (!r || r.id === undefined || (r.owner !== undefined && r.team !== undefined && r.tags !== undefined)) return null;
+  const sep = item.action.indexOf(':');
+  const type = r.type ?? (sep > 0 ? item.action.slice(0, sep) : undefined);
+  return type === undefined ? null : { type, id: r.id };
 }
 
 /** The check with its resource's registered attributes filled in; what the request gives inline wins. */

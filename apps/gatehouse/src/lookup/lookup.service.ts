@@ -150,14 +150,8 @@ export class LookupService {
     }
   }
 
-  private async reach(atLeast: string | undefined, options: LookupOptions): Promise<void> {
-    if (atLeast === undefined) return;
-    const waitMs = Math.max(0, Math.min(this.config.consistencyTimeoutMs, options.waitMs ?? Infinity));
-    if (!(await this.progress.waitFor(BigInt(atLeast), waitMs))) {
-      throw new DomainError('CONSISTENCY.NOT_YET_APPLIED', 'not_ready', `the permission cache has not reached revision ${atLeast} within ${waitMs} ms: retry`, {
-        atLeast,
-      });
-    }
+  private reach(atLeast: string | undefined, options: LookupOptions): Promise<void> {
+    return this.progress.reach(atLeast, Math.min(this.config.consistencyTimeoutMs, options.waitMs ?? Infinity));
   }
 }
 

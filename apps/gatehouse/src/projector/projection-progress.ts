@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '@gatehouse/domain';
 import { PermissionCache } from '@gatehouse/permission-cache';
 import { PERMISSION_CACHE } from '../tokens';
 
@@ -17,6 +18,21 @@ export class ProjectionProgress {
     const waiters = this.waiters;
     this.waiters = new Set();
     for (const w of waiters) w();
+  }
+
+  /**
+   * Read-your-writes for a request carrying `consistency.atLeast`: waits up to `timeoutMs`
+   * (the server's timeout, or the caller's own deadline if sooner), else refuses with
+   * CONSISTENCY.NOT_YET_APPLIED (retryable). Shared by checks and lookups.
+   */
+  async reach(atLeast: string | undefined, timeoutMs: number): Promise<void> {
+    if (atLeast === undefined) return;
+    const waitMs = Math.max(0, timeoutMs);
+    if (!(await this.waitFor(BigInt(atLeast), waitMs))) {
+      throw new DomainError('CONSISTENCY.NOT_YET_APPLIED', 'not_ready', `the permission cache has not reached revision ${atLeast} within ${waitMs} ms: retry`, {
+        atLeast,
+      });
+    }
   }
 
   /** Resolves true once the checkpoint is at or past `position`, false after `timeoutMs`. */

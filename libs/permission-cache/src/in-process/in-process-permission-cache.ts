@@ -216,10 +216,6 @@ export class InProcessPermissionCache implements PermissionCache {
     return this.lookups.resource(account, type, id);
   }
 
-  async resources(account: string, refs: ReadonlyArray<{ type: string; id: string }>): Promise<(ResourceRecord | null)[]> {
-    return refs.map((r) => this.lookups.resource(account, r.type, r.id));
-  }
-
   async resourceCandidates(account: string, type: string, sets: CandidateSet[], after: string | null, limit: number): Promise<ResourcePage> {
     return this.lookups.resourceCandidates(account, type, sets, after, limit, this.position);
   }

@@ -39,16 +39,6 @@ export function describeLookupsContract(name: string, make: () => Promise<{ cach
       expect(await cache.resource('globex', 'dataset', 'd1')).toBeNull();
     });
 
-    it('reads several resources at once, in order, null where not registered', async () => {
-      await apply(put(ds('d1', 'alice')), put({ type: 'model', id: 'm1', tags: {} }));
-      expect(await cache.resources('acme', [{ type: 'model', id: 'm1' }, { type: 'dataset', id: 'nope' }, { type: 'dataset', id: 'd1' }])).toEqual([
-        { type: 'model', id: 'm1', tags: {} },
-        null,
-        ds('d1', 'alice'),
-      ]);
-      expect(await cache.resources('acme', [])).toEqual([]);
-    });
-
     it('pages all resources of a type in byte order, strictly after the cursor', async () => {
       await apply(...['b', 'a', 'B', 'a-1', 'a.2', 'c', '0'].map((id) => put(ds(id))));
       expect(await ids([{ kind: 'all' }])).toEqual(['0', 'B', 'a', 'a-1', 'a.2', 'b', 'c']);

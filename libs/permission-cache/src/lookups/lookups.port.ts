@@ -33,8 +33,6 @@ export interface PrincipalPage {
 
 export interface LookupReads {
   resource(account: string, type: string, id: string): Promise<ResourceRecord | null>;
-  /** Several registered resources at once (Redis: one round trip), in order, null where not registered. */
-  resources(account: string, refs: ReadonlyArray<{ type: string; id: string }>): Promise<(ResourceRecord | null)[]>;
   resourceCandidates(account: string, type: string, sets: CandidateSet[], after: string | null, limit: number): Promise<ResourcePage>;
   principalCandidates(account: string, after: string | null, limit: number): Promise<PrincipalPage>;
 }

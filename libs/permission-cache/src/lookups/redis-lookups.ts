@@ -1,5 +1,6 @@
 import { AccountRecord, CompiledRole, PrincipalRecord, principalKey, ResourceRecord } from '@gatehouse/domain';
 import { Redis } from 'ioredis';
+import { LATER_LUA } from '../redis/lua';
 import { CandidateSet, LookupOp, PrincipalPage, ResourcePage } from './lookups.port';
 
 /**
@@ -11,22 +12,12 @@ import { CandidateSet, LookupOp, PrincipalPage, ResourcePage } from './lookups.p
  * order of the in-process adapter for ASCII ids.
  */
 
-const LATER = `
-local function later(a, b)
-  if #a ~= #b then return #a > #b end
-  for i = 1, #a do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x > y end
-  end
-  return false
-end`;
-
 /**
  * KEYS[1] checkpoint. ARGV[1] prefix, ARGV[2] position, then three per op: name, account, value.
  * Guarded by the same checkpoint as the main apply script, which runs right after it in
  * one MULTI: a replayed batch changes nothing, an old resource version never returns.
  */
-export const LOOKUP_APPLY_LUA = `${LATER}
+export const LOOKUP_APPLY_LUA = `${LATER_LUA}
 local current = redis.call('GET', KEYS[1])
 if current and not later(ARGV[2], current) then return 0 end
 local prefix = ARGV[1]
@@ -161,19 +152,6 @@ export class RedisLookups {
     this.roundTrips++;
     const raw = await this.redis.hget(`${this.base(account)}res:${type}`, id);
     return raw === null ? null : (JSON.parse(raw) as ResourceRecord);
-  }
-
-  async resources(account: string, refs: ReadonlyArray<{ type: string; id: string }>): Promise<(ResourceRecord | null)[]> {
-    if (refs.length === 0) return [];
-    this.roundTrips++;
-    // One pipeline: every HGET goes out in one write, the replies come back together.
-    const pipeline = this.redis.pipeline();
-    for (const r of refs) pipeline.hget(`${this.base(account)}res:${r.type}`, r.id);
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, raw]) => {
-      if (error) throw error;
-      return typeof raw === 'string' ? (JSON.parse(raw) as ResourceRecord) : null;
-    });
   }
 
   async resourceCandidates(account: string, type: string, sets: CandidateSet[], after: string | null, limit: number): Promise<ResourcePage> {

@@ -6,6 +6,18 @@
  * they may exceed 2^53, where Lua's doubles (tonumber) would round them.
  */
 
+/** Whether decimal position a is later than b, compared as strings (see above). */
+export const LATER_LUA = `
+local function later(a, b)
+  if #a ~= #b then return #a > #b end
+  for i = 1, #a do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x > y end
+  end
+  return false
+end
+`;
+
 /**
  * KEYS[1] checkpoint, KEYS[2] keyaccount.
  * ARGV[1] key prefix, ARGV[2] position, ARGV[3] the checkpoint the writer expects to find
@@ -17,16 +29,7 @@
  * batch spans many accounts and the checkpoint is global, so this script needs a single
  * shard whatever its declared keys say.
  */
-export const APPLY_LUA = `
-local function later(a, b)
-  if #a ~= #b then return #a > #b end
-  for i = 1, #a do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x > y end
-  end
-  return false
-end
-
+export const APPLY_LUA = `${LATER_LUA}
 local position = ARGV[2]
 local current = redis.call('GET', KEYS[1])
 -- A checkpoint that vanished (FLUSHALL, a restart without persistence) or went back (an

@@ -224,11 +224,6 @@ export class RedisPermissionCache implements PermissionCache {
     return this.lookups.resource(account, type, id);
   }
 
-  async resources(account: string, refs: ReadonlyArray<{ type: string; id: string }>): Promise<(ResourceRecord | null)[]> {
-    if (refs.length > 0) this.roundTrips++;
-    return this.lookups.resources(account, refs);
-  }
-
   async resourceCandidates(account: string, type: string, sets: CandidateSet[], after: string | null, limit: number): Promise<ResourcePage> {
     this.roundTrips++;
     return this.lookups.resourceCandidates(account, type, sets, after, limit);
