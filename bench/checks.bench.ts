@@ -44,8 +44,42 @@ export interface DatasetFigures {
   reasons: Record<string, number>;
 }
 
+/**
+ * The floor under the large dataset's figure: one dependent read in a map of 1,000 entries
+ * (cache-resident, like everything the small dataset touches) and in one of 100,000 (as
+ * large as the large dataset's principals), same key shape, random keys, same run. A large
+ * check needs several such reads (the principal's entry and view, its roles' plan, the
+ * decision), so its time per check cannot come near the small one's on this machine.
+ */
+export interface MemoryProbe {
+  /** Nanoseconds per Map.get plus one field read of the value, random keys. */
+  map1kNs: number;
+  map100kNs: number;
+}
+
+export function memoryProbe(quick: boolean): MemoryProbe {
+  const make = (size: number) => {
+    const ids = Array.from({ length: size }, (_, i) => `usr_${i.toString(32).padStart(8, 'a')}`);
+    const map = new Map(ids.map((id, i) => [id, { id, n: i }]));
+    let x = 7;
+    const keys = Array.from({ length: 200_000 }, () => ids[(x = (x * 1103515245 + 12345) >>> 0) % size]);
+    return (i: number) => map.get(keys[i % keys.length])!.n;
+  };
+  const small = make(1_000);
+  const large = make(100_000);
+  const ns = (fn: (i: number) => number) => 1e9 / rate(fn, quick ? 0.1 : 0.3).perSecond;
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < (quick ? 3 : 5); r++) {
+    a.push(ns(small));
+    b.push(ns(large));
+  }
+  return { map1kNs: round(median(a), 1), map100kNs: round(median(b), 1) };
+}
+
 export interface ChecksBenchResult {
   timerOverheadUs: number;
+  memory: MemoryProbe;
   small: DatasetFigures;
   large: DatasetFigures;
   /** Gatehouse time per check on large ÷ on small (target ≤ 1.2). */
@@ -239,8 +273,11 @@ export async function benchChecks(
     l.activeUsers = { users: new Set(hot.map((x) => x.user)).size, gatehouse: Math.round(g), casl: Math.round(c) };
     opts.log(`  large, ${l.activeUsers.users} active users: gatehouse ${l.activeUsers.gatehouse}/s, casl ${l.activeUsers.casl}/s`);
   }
+  const memory = memoryProbe(q);
+  opts.log(`  one random read in a map of 1,000: ${memory.map1kNs} ns; of 100,000: ${memory.map100kNs} ns`);
   return {
     timerOverheadUs: timer,
+    memory,
     small: s,
     large: l,
     largeOverSmall: round(s.gatehouse.checksPerSecond / l.gatehouse.checksPerSecond, 3),

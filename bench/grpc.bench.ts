@@ -6,12 +6,13 @@ import * as grpc from '@grpc/grpc-js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { systemClock } from '@gatehouse/domain';
 import { SqliteEventStore } from '@gatehouse/event-store';
-import { InProcessPermissionCache } from '@gatehouse/permission-cache';
+import { InProcessPermissionCache, PermissionCache, RedisPermissionCache } from '@gatehouse/permission-cache';
 import { RootKey } from '../apps/gatehouse/src/auth/root-key';
 import { createApp, randomIds } from '../apps/gatehouse/src/bootstrap';
 import { loadConfig } from '../apps/gatehouse/src/config/config';
 import { GrpcServer, PERMISSION_SERVICE } from '../apps/gatehouse/src/grpc/grpc-server';
 import { loadServerPackage } from '../apps/gatehouse/src/grpc/proto';
+import { startRespProxy } from './resp-proxy';
 
 /**
  * Issue 5's gRPC targets, measured in one process on one machine:
@@ -102,29 +103,28 @@ async function drive(call: Unary, request: object, metadata: grpc.Metadata, conc
   return { perSecond: done / seconds, medianMs: latencies[Math.floor(latencies.length / 2)] ?? 0, cpuMicrosPerCall: (used.user + used.system) / done };
 }
 
-export async function benchGrpc(options: GrpcBenchOptions = {}): Promise<GrpcBenchFigures> {
-  const concurrency = options.concurrency ?? 64;
-  const rounds = options.quick ? 3 : 6;
-  const secondsPerMeasure = options.quick ? 1 : 5;
-  const roundMs = (secondsPerMeasure * 1000) / rounds;
-
-  // Gatehouse as `npm start` runs it (SQLite file, in-process cache), gRPC on a free port.
+/** Gatehouse in this process over `permissionCache` (SQLite store), an account and four members with keys, gRPC on a free port. */
+async function startBenchGatehouse(permissionCache: PermissionCache): Promise<{ port: number; members: { id: string; key: string }[]; rootKey: string; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-grpc-bench-'));
   const rootKey = `bench-root-${randomBytes(16).toString('hex')}`;
   const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ROOT_KEY: rootKey, LOG_LEVEL: 'error', PORT: '0', GRPC_PORT: '0', GRPC_HOST: '127.0.0.1' });
-  const app: NestFastifyApplication = await createApp({
-    config,
-    eventStore: new SqliteEventStore({ file: join(dataDir, 'events.sqlite') }),
-    permissionCache: new InProcessPermissionCache(),
-    rootKey: RootKey.fromKey(rootKey),
-    clock: systemClock,
-    ids: randomIds,
-  });
-  const echoServer = new grpc.Server();
-  const clients: grpc.Client[] = [];
+  let app: NestFastifyApplication | undefined;
+  // The app closes the cache with itself; one that failed to start leaves it to us.
+  const close = async () => {
+    await (app ? app.close() : permissionCache.close());
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
+    app = await createApp({
+      config,
+      eventStore: new SqliteEventStore({ file: join(dataDir, 'events.sqlite') }),
+      permissionCache,
+      rootKey: RootKey.fromKey(rootKey),
+      clock: systemClock,
+      ids: randomIds,
+    });
     const http = async (url: string, body: unknown) => {
-      const res = await app.getHttpAdapter().getInstance().inject({ method: 'POST', url, headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+      const res = await app!.getHttpAdapter().getInstance().inject({ method: 'POST', url, headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
       if (res.statusCode >= 300) throw new Error(`bench setup: POST ${url} → ${res.statusCode} ${res.body}`);
       return JSON.parse(res.body);
     };
@@ -137,6 +137,44 @@ export async function benchGrpc(options: GrpcBenchOptions = {}): Promise<GrpcBen
       members.push({ id: invited.id, key: key.key });
     }
     const port = await app.get(GrpcServer).listen('127.0.0.1', 0);
+    return { port, members, rootKey, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** A service calling with its own key (the admin's) about a member, and a batch of 100 mixing principals by id and by key. */
+function benchRequests(members: { id: string; key: string }[]) {
+  const single = { account: 'bench', principal: { userId: members[0].id }, action: 'dataset:update', resource: { type: 'dataset', id: 'ds-1', owner: members[0].id } };
+  const actions = ['dataset:read', 'dataset:update', 'model:create', 'deployment:infer', 'fine_tuning_job:delete'];
+  const bulk = {
+    account: 'bench',
+    checks: Array.from({ length: 100 }, (_, i) => {
+      const m = members[i % members.length];
+      const action = actions[i % actions.length];
+      return {
+        principal: i % 2 ? { userId: m.id } : { apiKey: m.key },
+        action,
+        resource: { type: action.split(':')[0], id: `r-${i}`, owner: members[(i * 7) % members.length].id },
+      };
+    }),
+  };
+  return { single, bulk, callerKey: members[3].key };
+}
+
+export async function benchGrpc(options: GrpcBenchOptions = {}): Promise<GrpcBenchFigures> {
+  const concurrency = options.concurrency ?? 64;
+  const rounds = options.quick ? 3 : 6;
+  const secondsPerMeasure = options.quick ? 1 : 5;
+  const roundMs = (secondsPerMeasure * 1000) / rounds;
+
+  // Gatehouse as `npm start` runs it (SQLite file, in-process cache), gRPC on a free port.
+  const gatehouse = await startBenchGatehouse(new InProcessPermissionCache());
+  const echoServer = new grpc.Server();
+  const clients: grpc.Client[] = [];
+  try {
+    const { port, members } = gatehouse;
 
     // The echo server: the same CheckRequest codec, and nothing else.
     const check = (loadServerPackage()[PERMISSION_SERVICE] as grpc.ServiceDefinition).Check;
@@ -167,23 +205,9 @@ export async function benchGrpc(options: GrpcBenchOptions = {}): Promise<GrpcBen
     const echoClient = new Echo(`127.0.0.1:${echoPort}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Unary>;
     clients.push(permissions, echoClient);
 
-    // A service calling with its own key, about a member, on a resource with an owner.
+    const { single: singleRequest, bulk: bulkRequest, callerKey } = benchRequests(members);
     const metadata = new grpc.Metadata();
-    metadata.set('authorization', `Bearer ${members[3].key}`);
-    const singleRequest = { account: 'bench', principal: { userId: members[0].id }, action: 'dataset:update', resource: { type: 'dataset', id: 'ds-1', owner: members[0].id } };
-    const actions = ['dataset:read', 'dataset:update', 'model:create', 'deployment:infer', 'fine_tuning_job:delete'];
-    const bulkRequest = {
-      account: 'bench',
-      checks: Array.from({ length: 100 }, (_, i) => {
-        const m = members[i % members.length];
-        const action = actions[i % actions.length];
-        return {
-          principal: i % 2 ? { userId: m.id } : { apiKey: m.key },
-          action,
-          resource: { type: action.split(':')[0], id: `r-${i}`, owner: members[(i * 7) % members.length].id },
-        };
-      }),
-    };
+    metadata.set('authorization', `Bearer ${callerKey}`);
     const single = encode(served.Check, singleRequest);
     const bulk = encode(served.CheckBulk, bulkRequest);
 
@@ -246,7 +270,107 @@ export async function benchGrpc(options: GrpcBenchOptions = {}): Promise<GrpcBen
   } finally {
     for (const c of clients) c.close();
     echoServer.forceShutdown();
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await gatehouse.close();
   }
+}
+
+export interface GrpcRedisRoundTrips {
+  /** Calls counted per measure. */
+  calls: number;
+  /** Redis commands per Check whose caller presents an API key (target ≤ 1: the key rides in the check's read). */
+  perCheckWithKey: number;
+  /** The same with the root key as the caller (no key to read). */
+  perCheckRootCaller: number;
+  /** Per CheckBulk of 100 items (4 principals, half by key) by a key caller. */
+  perBulk100WithKey: number;
+  /** The server's own commands in those windows (health probe, key-use flush, projector watchdog), left out of the figures above. */
+  backgroundCommands: number;
+}
+
+/**
+ * What the server sends Redis on its own, whatever the calls: the gRPC health probe's PING
+ * and the key-use flush's HSET (every 5 s), the projector watchdog's GET of the checkpoint
+ * (every second; a check reads it only from an empty cache, which this one is not).
+ */
+const background = (name: string, key: string | undefined): boolean =>
+  name === 'PING' || (name === 'HSET' && !!key?.endsWith(':keyuse')) || (name === 'GET' && !!key?.endsWith(':checkpoint'));
+
+/**
+ * Redis round trips per gRPC call: Gatehouse over RedisPermissionCache, connected through
+ * a proxy that counts the commands it is sent (resp-proxy.ts), so nothing in the server
+ * is trusted to count. The server's own periodic traffic (`background` above) is told
+ * apart by command and key, left out of the figures and reported beside them.
+ *
+ *   const trips = await benchGrpcRoundTrips({ quick, redisUrl });   // trips.perCheckWithKey ≤ 1
+ */
+export async function benchGrpcRoundTrips(o: { quick?: boolean; redisUrl: string }): Promise<GrpcRedisRoundTrips> {
+  const calls = o.quick ? 1_000 : 5_000;
+  const proxy = await startRespProxy(o.redisUrl, { background });
+  const prefix = `benchgrpc${Date.now().toString(36)}`;
+  let gatehouse: Awaited<ReturnType<typeof startBenchGatehouse>> | null = null;
+  let client: grpc.Client | null = null;
+  try {
+    gatehouse = await startBenchGatehouse(RedisPermissionCache.connect(proxy.url, prefix));
+    const served = loadServerPackage()[PERMISSION_SERVICE] as grpc.ServiceDefinition;
+    const Permission = grpc.makeGenericClientConstructor(served, 'PermissionService');
+    const permissions = new Permission(`127.0.0.1:${gatehouse.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Unary>;
+    client = permissions;
+    const { single, bulk, callerKey } = benchRequests(gatehouse.members);
+    const as = (key: string) => {
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', `Bearer ${key}`);
+      return metadata;
+    };
+    const aside = () => [...proxy.background.values()].reduce((sum, n) => sum + n, 0);
+    let backgroundCommands = 0;
+    /** Redis commands per call over `n` calls, 16 in flight, the server's background commands left out; every call must be answered. */
+    const count = async (method: 'Check' | 'CheckBulk', request: object, metadata: grpc.Metadata, n: number) => {
+      let next = 0;
+      const before = proxy.counter.count;
+      const idle = aside();
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next++ < n) {
+            await new Promise<void>((resolve, reject) => permissions[method](request, metadata, (error) => (error ? reject(error) : resolve())));
+          }
+        }),
+      );
+      const own = aside() - idle;
+      backgroundCommands += own;
+      return Number(((proxy.counter.count - before - own) / n).toFixed(3));
+    };
+    const key = as(callerKey);
+    const root = as(gatehouse.rootKey);
+    // Warm-up: connections, scripts loaded (a first EVALSHA may be answered NOSCRIPT).
+    await count('Check', single, key, 100);
+    await count('CheckBulk', bulk, key, 10);
+    backgroundCommands = 0;
+    const perCheckWithKey = await count('Check', single, key, calls);
+    const perCheckRootCaller = await count('Check', single, root, calls);
+    const perBulk100WithKey = await count('CheckBulk', bulk, key, Math.ceil(calls / 10));
+    return { calls, perCheckWithKey, perCheckRootCaller, perBulk100WithKey, backgroundCommands };
+  } finally {
+    client?.close();
+    await gatehouse?.close();
+    await proxy.close();
+    // Leave the private prefix empty.
+    const cleaner = RedisPermissionCache.connect(o.redisUrl, prefix);
+    await cleaner.clear().finally(() => cleaner.close());
+  }
+}
+
+// `node dist/bench/grpc.bench.js [--quick]` runs this bench alone: the targets, then round trips over a private redis-server (REDIS_URL wins when set).
+if (require.main === module) {
+  void (async () => {
+    const quick = process.argv.includes('--quick');
+    console.log(JSON.stringify(await benchGrpc({ quick })));
+    const { startRedisServer } = await import('../test/support/redis-server');
+    const redis = await startRedisServer();
+    if (!redis) return console.log('no redis-server: round trips not counted');
+    try {
+      console.log(JSON.stringify(await benchGrpcRoundTrips({ quick, redisUrl: redis.url })));
+    } finally {
+      await redis.stop();
+    }
+  })();
 }

@@ -12,12 +12,14 @@ import { loadConfig } from '../apps/gatehouse/src/config/config';
 import { mintCredential, parseCredential } from '../apps/gatehouse/src/credentials/credentials';
 import { ProjectionProgress } from '../apps/gatehouse/src/projector/projection-progress';
 import { ACCOUNT, cacheOps, Dataset } from './dataset';
+import { benchGrpcRoundTrips, GrpcRedisRoundTrips } from './grpc.bench';
 import { Latency, latencyOf } from './measure';
 
 /**
  * Redis figures on a private redis-server: `redis-benchmark` GET (the ceiling of one round
  * trip) beside Gatehouse's own check over RedisPermissionCache (the real CheckService,
- * no HTTP), the round trips it counts, and what the dataset costs in Redis memory.
+ * no HTTP), the round trips it counts (and gRPC's, counted by a proxy: bench/grpc.bench.ts),
+ * and what the dataset costs in Redis memory.
  */
 
 export interface RedisBenchmarkFigures {
@@ -40,6 +42,8 @@ export interface RedisBenchResult {
   roundTripsPerCheckWithKeyCaller: number;
   /** Per checkBulk of 100 items by a key caller (target 1: one read for the caller and every subject). */
   roundTripsPerBatchOf100: number;
+  /** The same over gRPC: Redis commands per Check and CheckBulk call, counted by a proxy in front of Redis (target ≤ 1 per Check by a key caller). */
+  grpc: GrpcRedisRoundTrips | { skipped: string };
   memory: { users: number; roles: number; usedMemoryBytesPerUser: number; principalsHashBytesPerUser: number; rolesBytes: number; loadSeconds: number };
 }
 
@@ -160,6 +164,10 @@ export async function benchRedis(d: Dataset, o: { quick: boolean; redisUrl: stri
     const roundTripsPerBatchOf100 = await perCall(q ? 20 : 100, (i) =>
       service.checkBulk(ACCOUNT, Array.from({ length: 100 }, (_, j) => input(i * 100 + j)), undefined, asCaller),
     );
+    await cache.clear();
+    const grpc: RedisBenchResult['grpc'] = await benchGrpcRoundTrips({ quick: q, redisUrl: o.redisUrl }).catch((e: unknown) => ({
+      skipped: `the gRPC round-trip count failed: ${e instanceof Error ? e.message : String(e)}`,
+    }));
     const result: RedisBenchResult = {
       redisBenchmarkGet,
       checkSequential: { checks: n, latencyMs: latencyOf(samples), perSecond: Math.round(n / seqSeconds) },
@@ -167,10 +175,11 @@ export async function benchRedis(d: Dataset, o: { quick: boolean; redisUrl: stri
       roundTripsPerCheck: Number(roundTripsPerCheck.toFixed(3)),
       roundTripsPerCheckWithKeyCaller,
       roundTripsPerBatchOf100,
+      grpc,
       memory,
     };
     o.log(`  check over Redis: ${result.roundTripsPerCheck} round trips per check (${roundTripsPerCheckWithKeyCaller} with a key caller, ${roundTripsPerBatchOf100} per batch of 100); p50 ${result.checkSequential.latencyMs.p50} ms one at a time, ${result.checkConcurrent10.perSecond}/s with 10 in flight`);
-    await cache.clear();
+    o.log(`  gRPC over Redis, Redis commands per call (proxy): ${'skipped' in grpc ? grpc.skipped : `Check ${grpc.perCheckWithKey} (key caller), ${grpc.perCheckRootCaller} (root key); CheckBulk of 100 ${grpc.perBulk100WithKey}`}`);
     return result;
   } finally {
     await cache.close();

@@ -11,14 +11,29 @@ export class RespCounter {
   private line = '';
   private skip = 0;
   private argsLeft = 0;
+  /** The command being read: how many of its first bulk strings to keep (name, first argument), and those read. */
+  private wanted = 0;
+  private parts: string[] = [];
+  private part = '';
+  private capturing = false;
+
+  /** @param seen told each command's name (upper case) and first argument (a key, mostly), once both are read. */
+  constructor(private readonly seen?: (name: string, firstArg: string | undefined) => void) {}
 
   feed(buf: Buffer): void {
     let i = 0;
     while (i < buf.length) {
       if (this.skip > 0) {
         const n = Math.min(this.skip, buf.length - i);
+        if (this.capturing) this.part += buf.toString('latin1', i, i + n);
         i += n;
         this.skip -= n;
+        if (this.skip === 0 && this.capturing) {
+          this.parts.push(this.part.slice(0, -2)); // without its CRLF
+          this.part = '';
+          this.capturing = false;
+          if (this.parts.length === this.wanted) this.seen?.(this.parts[0].toUpperCase(), this.parts[1]);
+        }
         continue;
       }
       const nl = buf.indexOf(10, i);
@@ -30,11 +45,19 @@ export class RespCounter {
       this.line = '';
       i = nl + 1;
       if (this.argsLeft === 0) {
-        if (line.startsWith('*')) this.argsLeft = Number(line.slice(1));
+        if (line.startsWith('*')) {
+          this.argsLeft = Number(line.slice(1));
+          this.wanted = this.seen ? Math.min(2, this.argsLeft) : 0;
+          this.parts = [];
+        } else if (line.length > 0) {
+          const words = line.split(' ');
+          this.seen?.(words[0].toUpperCase(), words[1]); // an inline command
+        }
         if (line.length > 0) this.count++; // an array command, or an inline one
       } else if (line.startsWith('$')) {
         this.skip = Number(line.slice(1)) + 2;
         this.argsLeft--;
+        this.capturing = this.parts.length < this.wanted;
       }
     }
   }
@@ -42,13 +65,24 @@ export class RespCounter {
 
 export interface RespProxy {
   url: string;
+  /** Every command sent through the proxy. */
   counter: RespCounter;
+  /** Of those, the ones the `background` option picked out, by name. */
+  background: Map<string, number>;
   close(): Promise<void>;
 }
 
-export async function startRespProxy(redisUrl: string): Promise<RespProxy> {
+/**
+ * @param options.background which commands are the server's own traffic rather than its
+ * answers' (a health probe, a periodic flush): counted apart in `background` too.
+ */
+export async function startRespProxy(redisUrl: string, options: { background?: (name: string, firstArg: string | undefined) => boolean } = {}): Promise<RespProxy> {
   const upstream = new URL(redisUrl);
   const counter = new RespCounter();
+  const background = new Map<string, number>();
+  const seen = (name: string, firstArg: string | undefined) => {
+    if (options.background?.(name, firstArg)) background.set(name, (background.get(name) ?? 0) + 1);
+  };
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const redis = createConnection({ host: upstream.hostname, port: Number(upstream.port || 6379) });
@@ -56,7 +90,7 @@ export async function startRespProxy(redisUrl: string): Promise<RespProxy> {
     client.setNoDelay(true);
     redis.setNoDelay(true);
     // One parser per connection: commands never straddle two connections.
-    const parser = new RespCounter();
+    const parser = new RespCounter(options.background ? seen : undefined);
     client.on('data', (chunk: Buffer) => {
       const before = parser.count;
       parser.feed(chunk);
@@ -83,6 +117,7 @@ export async function startRespProxy(redisUrl: string): Promise<RespProxy> {
   return {
     url: `redis://127.0.0.1:${port}`,
     counter,
+    background,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -95,6 +95,20 @@ export async function seedStore(file: string, d: Dataset): Promise<{ events: num
   return { events, head, seconds: (Date.now() - start) / 1000 };
 }
 
+/**
+ * The store's head position now. A server started after others wrote to the store (the
+ * commands and lag phases) is ready only once it has projected up to here; waiting for
+ * the seed's head alone would leave the projector catching up during the next phase.
+ */
+export async function storeHead(file: string): Promise<bigint> {
+  const store = new SqliteEventStore({ file });
+  try {
+    return (await store.headPosition()) ?? 0n;
+  } finally {
+    await store.close();
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -203,7 +217,7 @@ export interface GatehouseChild extends Child {
 export async function startGatehouse(
   dataDir: string,
   head: bigint,
-  o: { redisUrl?: string; redisPrefix?: string; profileDir?: string } = {},
+  o: { redisUrl?: string; redisPrefix?: string; profileDir?: string; nodeArgs?: string[] } = {},
 ): Promise<GatehouseChild> {
   const started = Date.now();
   mkdirSync(dataDir, { recursive: true });
@@ -224,7 +238,7 @@ export async function startGatehouse(
     },
     {
       port: await freePort(),
-      nodeArgs: o.profileDir ? ['-r', join(process.cwd(), 'dist/bench/children/profiler-hook.js')] : [],
+      nodeArgs: [...(o.nodeArgs ?? []), ...(o.profileDir ? ['-r', join(process.cwd(), 'dist/bench/children/profiler-hook.js')] : [])],
       timeoutMs: 300_000,
       ready: async (url) => {
         // Ready when a check that needs the whole seed answers (the projector reached the head).

@@ -50,21 +50,35 @@ const LEVELS: Record<Config['logLevel'], LogLevel[] | false> = {
  * API answers hold permissions and one-time secrets: never cached, never framed, never
  * sniffed into something executable. The HTML explorer at /docs runs scripts (its own
  * and one inline), so its policy forbids framing only.
+ *
+ * Names are given in lower case, as Fastify stores them (it lower-cases every name it is
+ * given): this runs on every response, the check's included.
  */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+const HTML_CSP = "frame-ancestors 'none'";
+
 function setSecurityHeaders(reply: FastifyReply): void {
-  const html = String(reply.getHeader('Content-Type') ?? '').startsWith('text/html');
-  void reply.header('X-Content-Type-Options', 'nosniff');
-  void reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
-  void reply.header('Referrer-Policy', 'no-referrer');
-  void reply.header('X-Frame-Options', 'DENY');
-  void reply.header('Content-Security-Policy', html ? "frame-ancestors 'none'" : "default-src 'none'; frame-ancestors 'none'");
-  void reply.header('Cross-Origin-Resource-Policy', 'same-origin');
-  reply.removeHeader('X-Powered-By');
-  reply.removeHeader('Server');
+  const type = reply.getHeader('content-type');
+  const html = typeof type === 'string' && type.startsWith('text/html');
+  void reply.header('x-content-type-options', 'nosniff');
+  void reply.header('cache-control', reply.getHeader('cache-control') ?? 'no-store');
+  void reply.header('referrer-policy', 'no-referrer');
+  void reply.header('x-frame-options', 'DENY');
+  void reply.header('content-security-policy', html ? HTML_CSP : API_CSP);
+  void reply.header('cross-origin-resource-policy', 'same-origin');
+  reply.removeHeader('x-powered-by');
+  reply.removeHeader('server');
 }
 
 export async function createApp(infra: Infrastructure, logger?: LoggerService): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: infra.config.bodyLimitBytes, routerOptions: { maxParamLength: 512 }, return503OnClosing: true });
+  // No Nest middleware is used (no MiddlewareConsumer, no app.use), so @fastify/middie and
+  // its request hook are left out.
+  const adapter = new FastifyAdapter({
+    bodyLimit: infra.config.bodyLimitBytes,
+    routerOptions: { maxParamLength: 512 },
+    return503OnClosing: true,
+    skipMiddie: true,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.with(infra), adapter, {
     logger: logger ?? LEVELS[infra.config.logLevel],
     abortOnError: false,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AccountEvent, accountToSnapshot, evolveAccount, initialAccountState, presetModel, systemClock } from '@gatehouse/domain';
 import { InMemoryEventStore, NewEvent } from '@gatehouse/event-store';
 import { CommandRunner } from '../commands/command-runner';
+import { AccountSnapshots } from './account-snapshots';
 import { AuditService } from './audit.service';
 
 /** As-of answers through snapshots equal folding the whole history, at every kind of position. */
@@ -63,6 +64,38 @@ describe('AuditService snapshots', () => {
       }
     } finally {
       await audit.snapshots.stop();
+    }
+  });
+
+  it('holds one account larger than the memory bound within it, thinning its snapshots, answers unchanged', async () => {
+    const store = new InMemoryEventStore();
+    const all = history(21_000);
+    await append(store, all);
+    const probe = new AccountSnapshots(store);
+    probe.follow();
+    expect(await probe.followedTo(21_000n)).toBe(true);
+    const full = probe.stats('account-big');
+    await probe.stop();
+    expect(full.snapshots).toBe(10);
+    // A bound of about a third of what ten snapshots take.
+    const bound = Math.floor(full.chars / 3);
+    const snapshots = new AccountSnapshots(store, 2000n, bound);
+    snapshots.follow();
+    try {
+      expect(await snapshots.followedTo(21_000n)).toBe(true);
+      const thinned = snapshots.stats('account-big');
+      expect(thinned.chars).toBeLessThanOrEqual(bound);
+      expect(thinned.snapshots).toBeGreaterThanOrEqual(2);
+      const read = countReads(store);
+      for (const position of [21_000n, 1n, 19_999n, 12_345n, 8000n, 2000n]) {
+        read.events = 0;
+        const expected = all.slice(0, Number(position)).reduce(evolveAccount, initialAccountState());
+        expect({ position, state: accountToSnapshot(await snapshots.stateAt('account-big', position)) }).toEqual({ position, state: accountToSnapshot(expected) });
+        // Still bounded: thinned twice at most here, so at most 4 × 2,000 events are folded.
+        expect({ position, read: read.events <= 8000 }).toEqual({ position, read: true });
+      }
+    } finally {
+      await snapshots.stop();
     }
   });
 

@@ -3,7 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { ID_PATTERN } from '@gatehouse/contracts';
 import { Actor, DomainError, isDomainError, ResourceAttributes } from '@gatehouse/domain';
 import { Authenticator } from '../auth/authenticator';
-import { assertBulkSize, BulkCheckItem, CheckAnswer, CheckInput, CheckService } from '../check/check.service';
+import { assertBulkSize, BulkCheckItem, CheckAnswer, CheckInput, CheckOptions, CheckService } from '../check/check.service';
 // The HTTP schemas are the one definition of a valid check; gRPC requests are put in their JSON shape and held to them.
 import { validateBody } from '../http/validation';
 import { IdentityQueries } from '../queries/identity.queries';
@@ -129,12 +129,14 @@ export class PermissionGrpcService {
   async check(request: CheckRequestMessage, call: CallContext) {
     const account = accountOf(request.account);
     if (request.consistency?.requirement === 'asOf') return this.checkAsOf(account, request, call);
-    await this.authenticate(call, account);
-    const input = validateBody<CheckInput>('CheckRequest', {
-      ...checkItemJson(request),
-      ...(request.consistency?.requirement === 'atLeast' ? { consistency: { atLeast: request.consistency.atLeast } } : {}),
-    });
-    return answerMessage(await this.checks.check(account, input, { waitMs: call.deadline - Date.now() }));
+    const caller = this.caller(call);
+    const input = await this.validated(call, account, caller, () =>
+      validateBody<CheckInput>('CheckRequest', {
+        ...checkItemJson(request),
+        ...(request.consistency?.requirement === 'atLeast' ? { consistency: { atLeast: request.consistency.atLeast } } : {}),
+      }),
+    );
+    return answerMessage(await this.checks.check(account, input, { ...caller, waitMs: call.deadline - Date.now() }));
   }
 
   /** Check with consistency.as_of: answered from history, as POST …/audit/check (audit.read needed). */
@@ -152,10 +154,13 @@ export class PermissionGrpcService {
   async checkBulk(request: CheckBulkRequestMessage, call: CallContext) {
     const account = accountOf(request.account);
     noAsOf(request.consistency);
-    await this.authenticate(call, account);
-    assertBulkSize(request.checks.length);
-    const consistency = request.consistency?.requirement === 'atLeast' ? { atLeast: request.consistency.atLeast } : undefined;
-    if (consistency) validateBody('CheckBulkRequest', { checks: [], consistency });
+    const caller = this.caller(call);
+    const consistency = await this.validated(call, account, caller, () => {
+      assertBulkSize(request.checks.length);
+      const atLeast = request.consistency?.requirement === 'atLeast' ? { atLeast: request.consistency.atLeast } : undefined;
+      if (atLeast) validateBody('CheckBulkRequest', { checks: [], consistency: atLeast });
+      return atLeast;
+    });
     const items = request.checks.map((item): BulkCheckItem | DomainError => {
       try {
         return validateBody<BulkCheckItem>('CheckBulkItem', checkItemJson(item));
@@ -164,7 +169,7 @@ export class PermissionGrpcService {
         throw error;
       }
     });
-    const { results, revision } = await this.checks.checkBulk(account, items, consistency, { waitMs: call.deadline - Date.now() });
+    const { results, revision } = await this.checks.checkBulk(account, items, consistency, { ...caller, waitMs: call.deadline - Date.now() });
     return {
       results: results.map((r) => {
         if ('answer' in r) return { answer: answerMessage(r.answer) };
@@ -199,9 +204,33 @@ export class PermissionGrpcService {
     };
   }
 
-  /** Any authenticated caller of the account may check (as over HTTP): who it is does not change the answer. */
+  /** Any authenticated caller of the account may look up (as over HTTP): who it is does not change the answer. */
   private async authenticate(call: CallContext, account: string): Promise<void> {
     await this.authenticator.authenticate(authorizationOf(call.metadata), account);
+  }
+
+  /**
+   * The caller of a check, without I/O: the root key is verified here, an API key only
+   * parsed and handed to CheckService, which reads it with the check's subjects (one
+   * cache round trip for both) and verifies it before anything is evaluated or waited for.
+   */
+  private caller(call: CallContext): CheckOptions {
+    const credential = this.authenticator.credential(authorizationOf(call.metadata));
+    return credential.kind === 'key' ? { caller: credential } : {};
+  }
+
+  /**
+   * `validate()`'s result. When it throws for a key caller, the key is verified first, so
+   * that a bad key hears UNAUTHENTICATED whatever it sent, as when every call was
+   * authenticated before its request was looked at (an error path: the extra read is rare).
+   */
+  private async validated<T>(call: CallContext, account: string, caller: CheckOptions, validate: () => T): Promise<T> {
+    try {
+      return validate();
+    } catch (error) {
+      if (caller.caller) await this.authenticate(call, account);
+      throw error;
+    }
   }
 }
 

@@ -96,7 +96,9 @@ describe('evaluator ≡ naive reference (fast-check)', () => {
         fc.tuple(fc.constantFrom(...TYPES), fc.constantFrom(...ACTIONS)).map(([t, a]) => `${t}:${a}`),
         resource,
         fc.option(fc.array(grant, { minLength: 1, maxLength: 3 }), { nil: undefined }),
-        (defs, held, teams, status, action, res, restriction) => {
+        fc.subarray(TEAMS),
+        resource,
+        (defs, held, teams, status, action, res, restriction, otherTeams, otherRes) => {
           const principal: PrincipalRecord = { type: 'user', id: 'u1', status, roles: held, teams };
           const view: SubjectView = {
             account: { status: 'active', scopeDimensions: DIMENSIONS },
@@ -117,6 +119,13 @@ describe('evaluator ≡ naive reference (fast-check)', () => {
           }
           // An allow names the grant a reader expects (see `explanation`), whichever path found it.
           expect(decision.matched).toEqual(decision.allowed ? explanation(defs, principal, action, res) : undefined);
+          // The memo is per list of roles and action, shared by every principal holding the list:
+          // another principal with other teams, asking about another resource, must get its own answer.
+          const other: PrincipalRecord = { type: 'user', id: 'u2', status: 'active', roles: held, teams: otherTeams };
+          const again = evaluate({ ...view, principal: other, held: compiled }, { action, resource: otherRes }, 0);
+          expect(again).toEqual(evaluate({ ...view, principal: other }, { action, resource: otherRes }, 0));
+          expect(again.reason).toBe(reference(defs, other, action, otherRes, restriction));
+          expect(again.matched).toEqual(again.allowed ? explanation(defs, other, action, otherRes) : undefined);
         },
       ),
       { numRuns: 3000 },

@@ -1,5 +1,5 @@
 import { CompiledRole } from './compiled-role';
-import { ANY, canonicalPattern, HeldGrant, HeldRole, HeldRoles, holdRoles, OWN, TEAM } from './held-roles';
+import { ANY, canonicalPattern, Granter, grantersOf, HeldRoles, holdRoles, OWN, Plan, planOf, TEAM } from './held-roles';
 import { Condition } from './model';
 
 export { canonicalPattern, holdRole, holdRoleAlone, holdRoles, heldRoleOf } from './held-roles';
@@ -135,6 +135,8 @@ function holds(kind: number, principal: PrincipalRecord, resource: ResourceAttri
  * the deny messages are remembered instead of rebuilt for every check.
  */
 interface ParsedAction {
+  /** Small and dense within an epoch (see `actionEpoch`): indexes HeldRoles.plans. */
+  readonly id: number;
   readonly type: string;
   /** `type:verb`, `type:*`, `*:verb`, `*`. */
   readonly patterns: readonly string[];
@@ -146,16 +148,25 @@ interface ParsedAction {
 const actions = new Map<string, ParsedAction | null>();
 /** Bounds the memory strangers can make us spend on made-up actions. */
 const MAX_ACTIONS = 4096;
+/** Bumped whenever the memo starts over: action ids restart, so every plan memo must too. */
+let actionEpoch = 0;
+let nextActionId = 0;
 
 function parseAction(action: string): ParsedAction | null {
   let parsed = actions.get(action);
   if (parsed !== undefined) return parsed;
+  if (actions.size >= MAX_ACTIONS) {
+    actions.clear();
+    actionEpoch++;
+    nextActionId = 0;
+  }
   const sep = action.indexOf(':');
   if (sep <= 0 || sep === action.length - 1) parsed = null;
   else {
     const type = action.slice(0, sep);
     const verb = action.slice(sep + 1);
     parsed = {
+      id: nextActionId++,
       type,
       patterns: [canonicalPattern(action), canonicalPattern(`${type}:*`), canonicalPattern(`*:${verb}`), canonicalPattern('*')],
       noGrant: shared(deny('NO_GRANT', `no role of the principal grants ${action}`)),
@@ -163,7 +174,6 @@ function parseAction(action: string): ParsedAction | null {
       notInTeam: shared(deny('NOT_IN_TEAM', `${action} is granted only on resources of the principal's teams`)),
     };
   }
-  if (actions.size >= MAX_ACTIONS) actions.clear();
   actions.set(action, parsed);
   return parsed;
 }
@@ -230,33 +240,37 @@ function evaluateGrants(view: SubjectView & { account: AccountRecord; principal:
   const patterns = parsed.patterns;
   // Most specific pattern first, then role order: the explanation names the grant a reader
   // expects. Misses are only reported when nothing grants: NOT_OWNER wins over NOT_IN_TEAM.
-  let best: HeldGrant | null = null;
+  // The search itself is memoized per list of roles and action (see Plan): what is left per
+  // check is testing at most three conditions against this principal and resource.
+  const plan = plansOf(held)?.[parsed.id] ?? remember(held, parsed);
+  // Unrolled over the plan's three steps: no array, no closure, one object read.
+  let best = -1;
   let ownMissed = false;
   let teamMissed = false;
-  const tables = held.tables;
-  search: for (let p = 0; p < 4; p++) {
-    const pattern = patterns[p];
-    const probe = 1 << p;
-    for (let t = 0; t < tables.length; t++) {
-      const table = tables[t];
-      if ((table.probes & probe) === 0) continue;
-      for (let grant: HeldGrant | null | undefined = table.grants.get(pattern); grant != null; grant = grant.next) {
-        if (holds(grant.kind, principal, resource)) {
-          best = grant;
-          break search;
-        }
-        if (grant.kind === OWN) ownMissed = true;
+  const steps = plan.steps;
+  if (steps > 0) {
+    if (holds(plan.kind0, principal, resource)) best = 0;
+    else if (plan.kind0 === OWN) ownMissed = true;
+    else teamMissed = true;
+    if (best < 0 && steps > 1) {
+      if (holds(plan.kind1, principal, resource)) best = 1;
+      else if (plan.kind1 === OWN) ownMissed = true;
+      else teamMissed = true;
+      if (best < 0 && steps > 2) {
+        if (holds(plan.kind2, principal, resource)) best = 2;
+        else if (plan.kind2 === OWN) ownMissed = true;
         else teamMissed = true;
       }
     }
   }
-  if (best === null) return ownMissed ? parsed.notOwner : teamMissed ? parsed.notInTeam : parsed.noGrant;
+  if (best < 0) return ownMissed ? parsed.notOwner : teamMissed ? parsed.notInTeam : parsed.noGrant;
 
   // Only a role restricted on a dimension can make the answer out of scope.
-  if (best.scopes !== null) {
+  const scopes = plan.scoped ? (best === 0 ? plan.grant0 : best === 1 ? plan.grant1 : plan.grant2)!.scopes : null;
+  if (scopes !== null) {
     const dimensions = view.account.scopeDimensions;
     for (const dimension in dimensions) {
-      if (best.scopes.has(dimension) && dimensions[dimension].includes(parsed.type) && !inScope(dimension, held.list, patterns, principal, resource)) {
+      if (scopes.has(dimension) && dimensions[dimension].includes(parsed.type) && !inScope(dimension, (plan.granters ??= grantersOf(held.list, patterns)), principal, resource)) {
         return scopeDenial(dimension);
       }
     }
@@ -267,22 +281,33 @@ function evaluateGrants(view: SubjectView & { account: AccountRecord; principal:
     return deny('KEY_RESTRICTED', `API key ${key.id} is restricted and does not carry ${request.action}`);
   }
 
-  return (best.allowed ??= shared({
-    allowed: true,
-    reason: 'GRANTED',
-    message: `role ${best.roleName} grants ${best.pattern} (${best.condition})`,
-    matched: { role: best.roleName, grant: best.pattern, condition: best.condition },
-  }));
+  return (best === 0 ? plan.allowed0 : best === 1 ? plan.allowed1 : plan.allowed2)!;
 }
 
-/** Whether the role grants the action to this principal on this resource, by any pattern. */
-function grantsAction(role: HeldRole, patterns: readonly string[], principal: PrincipalRecord, resource: ResourceAttributes | undefined): boolean {
-  for (let p = 0; p < 4; p++) {
-    for (let grant: HeldGrant | null | undefined = role.grants.get(patterns[p]); grant != null; grant = grant.next) {
-      if (holds(grant.kind, principal, resource)) return true;
-    }
-  }
-  return false;
+/** The role list's plans, when it keeps them, reset when action ids have restarted. */
+function plansOf(held: HeldRoles): (Plan | undefined)[] | null {
+  const plans = held.plans;
+  if (plans === null || held.plansEpoch === actionEpoch) return plans;
+  held.plansEpoch = actionEpoch;
+  return (held.plans = []);
+}
+
+/**
+ * Plans are kept for the first MAX_PLANNED actions of an epoch, which is the whole
+ * vocabulary a deployment checks; past it (strangers making actions up) the search is
+ * simply done per check, so a list of roles never holds more than this many plans.
+ */
+const MAX_PLANNED = 512;
+
+function remember(held: HeldRoles, parsed: ParsedAction): Plan {
+  const plan = planOf(held.tables, parsed.patterns);
+  if (held.plans !== null && parsed.id < MAX_PLANNED) held.plans[parsed.id] = plan;
+  return plan;
+}
+
+/** Whether a role granting the action under `kinds` (a Granter's bits) grants it to this principal on this resource. */
+function grants(kinds: number, principal: PrincipalRecord, resource: ResourceAttributes | undefined): boolean {
+  return (kinds & (1 << ANY)) !== 0 || ((kinds & (1 << OWN)) !== 0 && holds(OWN, principal, resource)) || ((kinds & (1 << TEAM)) !== 0 && holds(TEAM, principal, resource));
 }
 
 /**
@@ -290,21 +315,15 @@ function grantsAction(role: HeldRole, patterns: readonly string[], principal: Pr
  * (Firefly): a dimension restricts only if every granting role restricts it, and
  * then the resource must carry one of the union of their values.
  */
-function inScope(
-  dimension: string,
-  roles: readonly HeldRole[],
-  patterns: readonly string[],
-  principal: PrincipalRecord,
-  resource: ResourceAttributes | undefined,
-): boolean {
-  for (const role of roles) {
-    if ((role.scopes === null || !role.scopes.has(dimension)) && grantsAction(role, patterns, principal, resource)) return true;
+function inScope(dimension: string, granters: readonly Granter[], principal: PrincipalRecord, resource: ResourceAttributes | undefined): boolean {
+  for (const g of granters) {
+    if ((g.scopes === null || !g.scopes.has(dimension)) && grants(g.kinds, principal, resource)) return true;
   }
   const tags = resource?.tags?.[dimension];
   if (tags === undefined || tags.length === 0) return false;
-  for (const role of roles) {
-    const values = role.scopes?.get(dimension);
-    if (values === undefined || !grantsAction(role, patterns, principal, resource)) continue;
+  for (const g of granters) {
+    const values = g.scopes?.get(dimension);
+    if (values === undefined || !grants(g.kinds, principal, resource)) continue;
     for (const v of values) if (tags.includes(v)) return true;
   }
   return false;

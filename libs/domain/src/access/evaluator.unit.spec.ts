@@ -1,5 +1,6 @@
 import { compileRole } from './compiled-role';
 import { evaluate, PrincipalRecord, SubjectView } from './evaluator';
+import { holdRoles } from './held-roles';
 import { presetModel } from '../presets/presets';
 import { loadTable, substitute } from '../presets/tables/tables';
 
@@ -114,5 +115,17 @@ describe('evaluator', () => {
   it('refuses malformed actions and a resource of another type', () => {
     expect(evaluate(view(), { action: 'dataset' }, 0).reason).toBe('INVALID_ACTION');
     expect(evaluate(view(), { action: 'dataset:read', resource: { type: 'model' } }, 0).reason).toBe('RESOURCE_TYPE_MISMATCH');
+  });
+
+  it('keeps memoized plans apart when the action memo starts over (action ids are reused)', () => {
+    const reader = role('r', [['*:read', 'any']]);
+    const held = holdRoles(['r'], () => reader);
+    const v = view({ roles: { r: reader }, held });
+    // More distinct actions than the memo keeps: ids restart, and every one of them was a
+    // granted read whose plan the list of roles remembered under its id.
+    for (let i = 0; i < 4_200; i++) expect(evaluate(v, { action: `made_up_${i}:read` }, 0).allowed).toBe(true);
+    // A fresh id now lands on a slot that held another action's plan in the previous epoch.
+    expect(evaluate(v, { action: 'dataset:delete' }, 0).reason).toBe('NO_GRANT');
+    expect(evaluate(v, { action: 'dataset:read' }, 0).reason).toBe('GRANTED');
   });
 });

@@ -91,7 +91,116 @@ export interface HeldRoles {
    * roles the principal holds.
    */
   readonly tables: readonly GrantTable[];
+  /**
+   * Each action's search, done once for this list of roles (see `planOf`), by the
+   * action's id; null for a list compiled for one check only. A memo: filling it never
+   * changes an answer, and a list of roles is replaced, never changed, when a role is.
+   */
+  plans: (Plan | undefined)[] | null;
+  /** The action-id epoch `plans` was filled in (ids restart when the action memo does). */
+  plansEpoch: number;
 }
+
+/**
+ * The grants that can decide one action for one list of roles, in search order: the
+ * first `own` grant, the first `team` grant, then the first `any` grant, each kept only
+ * if no `any` grant comes before it. That is all the search needs: an `any` grant always
+ * holds, and two grants of the same condition hold or fail together for a given
+ * principal and resource. A check then tests at most three conditions and reads one
+ * small object instead of probing up to four patterns in every role's table (which in an
+ * account of thousands of roles means a cache miss per table and probe).
+ */
+export class Plan {
+  /** How many steps are used (0 to 3); step i is (kind_i, grant_i, allowed_i). */
+  readonly steps: number;
+  /** ANY, OWN or TEAM. */
+  readonly kind0: number;
+  readonly kind1: number;
+  readonly kind2: number;
+  readonly grant0: HeldGrant | null;
+  readonly grant1: HeldGrant | null;
+  readonly grant2: HeldGrant | null;
+  /** Each grant's shared allowed Decision, at hand: an allow reads this object and its answer only. */
+  readonly allowed0: Decision | null;
+  readonly allowed1: Decision | null;
+  readonly allowed2: Decision | null;
+  /** Whether any step's role restricts a scope dimension (then the scope rules apply to an allow). */
+  readonly scoped: boolean;
+  /** The held roles that grant the action at all, for the scope rules: filled on first need (see `grantersOf`). */
+  granters: readonly Granter[] | null = null;
+
+  constructor(found: readonly HeldGrant[]) {
+    this.steps = found.length;
+    const g = (i: number) => found[i] ?? null;
+    this.kind0 = found[0]?.kind ?? ANY;
+    this.kind1 = found[1]?.kind ?? ANY;
+    this.kind2 = found[2]?.kind ?? ANY;
+    this.grant0 = g(0);
+    this.grant1 = g(1);
+    this.grant2 = g(2);
+    this.allowed0 = found[0] ? allowedBy(found[0]) : null;
+    this.allowed1 = found[1] ? allowedBy(found[1]) : null;
+    this.allowed2 = found[2] ? allowedBy(found[2]) : null;
+    this.scoped = found.some((x) => x.scopes !== null);
+  }
+}
+
+/** The Decision a grant yields when it is the best match: built once, frozen (it is handed to many callers), shared. */
+export function allowedBy(grant: HeldGrant): Decision {
+  if (grant.allowed !== null) return grant.allowed;
+  const matched = Object.freeze({ role: grant.roleName, grant: grant.pattern, condition: grant.condition });
+  return (grant.allowed = Object.freeze({ allowed: true, reason: 'GRANTED' as const, message: `role ${grant.roleName} grants ${grant.pattern} (${grant.condition})`, matched }));
+}
+
+/**
+ * The plan of `patterns` (an action's four patterns, most specific first) over `tables`,
+ * in the evaluator's search order: pattern first, then table order, then each chain.
+ */
+export function planOf(tables: readonly GrantTable[], patterns: readonly string[]): Plan {
+  const found: HeldGrant[] = [];
+  let own = false;
+  let team = false;
+  search: for (let p = 0; p < 4; p++) {
+    const probe = 1 << p;
+    for (const table of tables) {
+      if ((table.probes & probe) === 0) continue;
+      for (let grant: HeldGrant | null | undefined = table.grants.get(patterns[p]); grant != null; grant = grant.next) {
+        if (grant.kind === ANY) {
+          found.push(grant);
+          break search;
+        }
+        if (grant.kind === OWN ? own : team) continue;
+        if (grant.kind === OWN) own = true;
+        else team = true;
+        found.push(grant);
+      }
+    }
+  }
+  return found.length === 0 ? NOTHING : new Plan(found);
+}
+
+/** A held role that grants an action under some condition, as the scope rules need it. */
+export interface Granter {
+  /** Bit k set when a grant of the action has condition k (ANY, OWN or TEAM). */
+  readonly kinds: number;
+  readonly scopes: ReadonlyMap<string, readonly string[]> | null;
+}
+
+/** The roles of `list` granting an action (any of its four patterns), in role order. */
+export function grantersOf(list: readonly HeldRole[], patterns: readonly string[]): Granter[] {
+  const out: Granter[] = [];
+  for (const role of list) {
+    let kinds = 0;
+    for (let p = 0; p < 4; p++) {
+      for (let grant: HeldGrant | null | undefined = role.grants.get(patterns[p]); grant != null; grant = grant.next) kinds |= 1 << grant.kind;
+    }
+    if (kinds !== 0) out.push({ kinds, scopes: role.scopes });
+  }
+  return out;
+}
+
+/** The plan of an action no held role grants, shared (made-up actions cost no memory per list). */
+const NOTHING = new Plan([]);
 
 /**
  * From this many roles a list gets its own merged table. Below it, probing each role's
@@ -155,7 +264,7 @@ export function holdRoles(names: readonly string[], lookup: (name: string) => Co
     byName[name] = role;
     if (role) list.push(remember ? heldRoleOf(role) : holdRole(role));
   }
-  return { list, byName, tables: list.length >= MERGE_AT ? [merged(list)] : list };
+  return { list, byName, tables: list.length >= MERGE_AT ? [merged(list)] : list, plans: remember ? [] : null, plansEpoch: 0 };
 }
 
 const alone = new WeakMap<CompiledRole, HeldRoles>();

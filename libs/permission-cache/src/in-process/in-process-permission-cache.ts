@@ -80,7 +80,7 @@ class KeyView implements SubjectView {
 
 /** Distinct role lists remembered per account before the memo starts over (bounds churn). */
 const MAX_ROLE_SETS = 65_536;
-const NOT_COMPILED: HeldRoles = { list: [], byName: {}, tables: [] };
+const NOT_COMPILED: HeldRoles = { list: [], byName: {}, tables: [], plans: null, plansEpoch: 0 };
 
 function viewsOf(entry: AccountEntry, type: PrincipalRef['type']): Map<string, PrincipalView> | undefined {
   return type === 'user' ? entry.users : type === 'service_account' ? entry.serviceAccounts : undefined;

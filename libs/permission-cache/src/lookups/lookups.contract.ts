@@ -63,6 +63,57 @@ export function describeLookupsContract(name: string, make: () => Promise<{ cach
       expect(await ids([])).toEqual([]);
     });
 
+    /** Every page of `sets` by `limit`, each after the last id of the one before, concatenated. */
+    const allPages = async (sets: CandidateSet[], limit: number) => {
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page = await ids(sets, after, limit);
+        if (page.length === 0) return seen;
+        seen.push(...page);
+        after = page[page.length - 1];
+      }
+    };
+
+    it('merges sets in byte order, whatever the locale would say: case, punctuation, prefixes, ids alike in their first 12 bytes', async () => {
+      const placed: [string, string, string][] = [
+        ['a', 'alice', 'ops'],
+        ['B', 'bob', 'ml'],
+        ['a-1', 'bob', 'ops'],
+        ['a.2', 'alice', 'ml'],
+        ['a0', 'bob', 'ml'],
+        ['ab', 'alice', 'x'],
+        ['abcdefghijk', 'bob', 'ops'],
+        ['abcdefghijkl', 'bob', 'ml'],
+        ['abcdefghijkl-x', 'alice', 'ops'],
+        ['abcdefghijklM', 'bob', 'ops'],
+        ['abcdefghijklm', 'bob', 'ml'],
+        ['abcdefghijklm0', 'alice', 'ml'],
+        ['0', 'bob', 'ops'],
+        ['Z9', 'alice', 'x'],
+        ['z', 'bob', 'x'],
+      ];
+      await apply(...placed.map(([id, owner, team]) => put(ds(id, owner, team))));
+      const sets: CandidateSet[] = [{ kind: 'team', team: 'ops' }, { kind: 'owner', owner: 'alice' }, { kind: 'team', team: 'ml' }];
+      const expected = ['0', 'B', 'Z9', 'a', 'a-1', 'a.2', 'a0', 'ab', 'abcdefghijk', 'abcdefghijkl', 'abcdefghijkl-x', 'abcdefghijklM', 'abcdefghijklm', 'abcdefghijklm0'];
+      expect(await ids(sets)).toEqual(expected);
+      for (const limit of [1, 2, 3, 5]) expect(await allPages(sets, limit)).toEqual(expected);
+      expect(await ids(sets, 'abcdefghijkl', 2)).toEqual(['abcdefghijkl-x', 'abcdefghijklM']);
+    });
+
+    it('pages the union of many sets in order without skipping or repeating', async () => {
+      // Ids alike in their first 16 bytes, in 1 owner set and 5 team sets that overlap.
+      const all = Array.from({ length: 1200 }, (_, i) => `resource-shared-${String((i * 7919) % 1200).padStart(5, '0')}`);
+      for (let i = 0; i < all.length; i += 400) {
+        await apply(...all.slice(i, i + 400).map((id, j) => put(ds(id, (i + j) % 3 === 0 ? 'alice' : 'bob', `t${(i + j) % 7}`))));
+      }
+      const sets: CandidateSet[] = [{ kind: 'owner', owner: 'alice' }, ...[0, 1, 2, 3, 4].map((t): CandidateSet => ({ kind: 'team', team: `t${t}` }))];
+      const expected = all.filter((_, i) => i % 3 === 0 || i % 7 < 5).sort();
+      expect(await allPages(sets, 7)).toEqual(expected);
+      expect(await allPages(sets, 128)).toEqual(expected);
+      expect(await ids(sets, null, 1000)).toEqual(expected.slice(0, 1000));
+    });
+
     it('moves a resource between indexes when its owner or team changes, and forgets it when deleted', async () => {
       await apply(put(ds('d1', 'alice', 'ml')));
       await apply(put(ds('d1', 'bob', 'ops')));

@@ -53,39 +53,88 @@ return 1
 
 /**
  * KEYS[1] the type's record hash, KEYS[2] checkpoint, KEYS[3..] the candidate sorted sets.
- * ARGV[1] after ('' = from the start), ARGV[2] limit, ARGV[3] a scratch key in the
- * account's hash slot. Returns { checkpoint, ids, records }: the union of the sets after
- * the cursor, in byte order, first `limit`.
+ * ARGV[1] after ('' = from the start), ARGV[2] limit. Returns { checkpoint, records }:
+ * the stored JSON of the first `limit` ids of the union of the sets after the cursor, in
+ * byte order, as they are stored, joined by commas (`[${records}]` is a JSON array). One
+ * string rather than ids and records: the reply is what a page costs the client to read.
+ *
+ * Several sets (own and team grants) are merged here, each read with ZRANGEBYLEX in
+ * chunks as far as the page needs: the cost depends on the page, never on the sets'
+ * sizes, and nothing is written (no scratch set whose writes a page would send to the
+ * AOF and the replicas). Ids are compared by their bytes, as Redis orders them: Lua's `<`
+ * on strings follows the server's locale. The first 12 bytes are two exact numbers (each
+ * byte + 1 in base 257, 0 past the end, so a prefix sorts first); ids equal that far are
+ * compared byte by byte from the 13th.
  */
 export const CANDIDATES_LUA = `
+local byte = string.byte
 local min = ARGV[1] == '' and '-' or ('(' .. ARGV[1])
 local limit = tonumber(ARGV[2])
 local out
 if #KEYS == 3 then
   out = redis.call('ZRANGEBYLEX', KEYS[3], min, '+', 'LIMIT', 0, limit)
 else
-  -- The union of the first (limit) ids after the cursor of each set, ordered by Redis
-  -- itself (byte order; Lua's < follows the server's locale) in a scratch set of at most
-  -- k x limit members: the cost depends on the page, never on the sets' sizes.
-  local scratch = ARGV[3]
-  redis.call('DEL', scratch)
-  for k = 3, #KEYS do
-    local ids = redis.call('ZRANGEBYLEX', KEYS[k], min, '+', 'LIMIT', 0, limit)
-    for i = 1, #ids, 500 do
-      local args = {}
-      for j = i, math.min(i + 499, #ids) do
-        args[#args + 1] = 0
-        args[#args + 1] = ids[j]
-      end
-      redis.call('ZADD', scratch, unpack(args))
+  local function key(id)
+    local a, b, c, d, e, f, g, h, i, j, k, l = byte(id, 1, 12)
+    return ((((((a or -1) + 1) * 257 + (b or -1) + 1) * 257 + (c or -1) + 1) * 257 + (d or -1) + 1) * 257 + (e or -1) + 1) * 257 + (f or -1) + 1,
+      ((((((g or -1) + 1) * 257 + (h or -1) + 1) * 257 + (i or -1) + 1) * 257 + (j or -1) + 1) * 257 + (k or -1) + 1) * 257 + (l or -1) + 1
+  end
+  -- x > y, their first 12 bytes equal.
+  local function later(x, y)
+    local i = 13
+    while true do
+      local p, q = byte(x, i), byte(y, i)
+      if p ~= q then return q == nil or (p ~= nil and p > q) end
+      if p == nil then return false end
+      i = i + 1
     end
   end
-  out = redis.call('ZRANGEBYLEX', scratch, '-', '+', 'LIMIT', 0, limit)
-  redis.call('DEL', scratch)
+  local n = #KEYS - 2
+  local chunk = math.ceil(limit / n) + 8
+  local ids, at, more, k1, k2 = {}, {}, {}, {}, {}
+  local function fill(s, from)
+    local page = redis.call('ZRANGEBYLEX', KEYS[s + 2], from, '+', 'LIMIT', 0, chunk)
+    ids[s], at[s], more[s] = page, 1, #page == chunk
+    if page[1] then k1[s], k2[s] = key(page[1]) else k1[s] = nil end
+  end
+  for s = 1, n do fill(s, min) end
+  out = {}
+  local count, last = 0, nil
+  while count < limit do
+    local m
+    for s = 1, n do
+      if k1[s] ~= nil then
+        if m == nil or k1[s] < k1[m] or (k1[s] == k1[m] and (k2[s] < k2[m] or (k2[s] == k2[m] and later(ids[m][at[m]], ids[s][at[s]])))) then m = s end
+      end
+    end
+    if m == nil then break end
+    local id = ids[m][at[m]]
+    local nxt = ids[m][at[m] + 1]
+    if nxt then
+      at[m] = at[m] + 1
+      k1[m], k2[m] = key(nxt)
+    elseif more[m] then
+      fill(m, '(' .. id)
+    else
+      k1[m] = nil
+    end
+    -- An id in several sets comes out of each in turn: keep it once.
+    if id ~= last then
+      count = count + 1
+      out[count] = id
+      last = id
+    end
+  end
 end
 local records = {}
-if #out > 0 then records = redis.call('HMGET', KEYS[1], unpack(out)) end
-return { redis.call('GET', KEYS[2]), out, records }
+if #out > 0 then
+  local raw = redis.call('HMGET', KEYS[1], unpack(out))
+  -- A record missing beside its index entry cannot happen (one script writes both); skip it if it ever does.
+  for i = 1, #raw do
+    if raw[i] then records[#records + 1] = raw[i] end
+  end
+end
+return { redis.call('GET', KEYS[2]), table.concat(records, ',') }
 `;
 
 /**
@@ -112,14 +161,13 @@ return { redis.call('GET', KEYS[4]), redis.call('GET', KEYS[5]), records, names,
 
 interface LookupCommands {
   gatehouseLookupApply(...args: string[]): Promise<number>;
-  gatehouseLookupCandidates(...args: string[]): Promise<[string | null, string[], (string | null)[]]>;
+  gatehouseLookupCandidates(...args: string[]): Promise<[string | null, string]>;
   gatehouseLookupPrincipals(...args: string[]): Promise<[string | null, string | null, (string | null)[], string[], (string | null)[]]>;
 }
 
 /** The Redis side of the registry and lookups; RedisPermissionCache delegates to it. */
 export class RedisLookups {
   roundTrips = 0;
-  private scratch = 0;
   private readonly redis: Redis & LookupCommands;
 
   constructor(
@@ -158,18 +206,9 @@ export class RedisLookups {
     const base = this.base(account);
     const keys = sets.map((s) => (s.kind === 'all' ? `${base}rix:${type}` : s.kind === 'owner' ? `${base}rio:${type}:${s.owner}` : `${base}rit:${type}:${s.team}`));
     this.roundTrips++;
-    const [checkpoint, , records] = await this.redis.gatehouseLookupCandidates(
-      String(2 + keys.length),
-      `${base}res:${type}`,
-      this.checkpointKey,
-      ...keys,
-      after ?? '',
-      String(limit),
-      `${base}scratch:${process.pid}:${++this.scratch}`,
-    );
+    const [checkpoint, records] = await this.redis.gatehouseLookupCandidates(String(2 + keys.length), `${base}res:${type}`, this.checkpointKey, ...keys, after ?? '', String(limit));
     return {
-      // A record missing beside its index entry cannot happen (one script writes both); skip it if it ever does.
-      resources: records.filter((r): r is string => typeof r === 'string').map((r) => JSON.parse(r) as ResourceRecord),
+      resources: JSON.parse(`[${records}]`) as ResourceRecord[],
       position: checkpoint === null ? null : BigInt(checkpoint),
     };
   }
