@@ -12,7 +12,7 @@ import { createApp, randomIds } from '../apps/gatehouse/src/bootstrap';
 import { loadConfig } from '../apps/gatehouse/src/config/config';
 import { GrpcServer, PERMISSION_SERVICE } from '../apps/gatehouse/src/grpc/grpc-server';
 import { loadServerPackage } from '../apps/gatehouse/src/grpc/proto';
-import { startRespProxy } from './resp-proxy';
+import { serverBackground, startRespProxy } from './resp-proxy';
 
 /**
  * Issue 5's gRPC targets, measured in one process on one machine:
@@ -287,25 +287,18 @@ export interface GrpcRedisRoundTrips {
   backgroundCommands: number;
 }
 
-/**
- * What the server sends Redis on its own, whatever the calls: the gRPC health probe's PING
- * and the key-use flush's HSET (every 5 s), the projector watchdog's GET of the checkpoint
- * (every second; a check reads it only from an empty cache, which this one is not).
- */
-const background = (name: string, key: string | undefined): boolean =>
-  name === 'PING' || (name === 'HSET' && !!key?.endsWith(':keyuse')) || (name === 'GET' && !!key?.endsWith(':checkpoint'));
 
 /**
  * Redis round trips per gRPC call: Gatehouse over RedisPermissionCache, connected through
  * a proxy that counts the commands it is sent (resp-proxy.ts), so nothing in the server
- * is trusted to count. The server's own periodic traffic (`background` above) is told
+ * is trusted to count. The server's own periodic traffic (`serverBackground`, resp-proxy.ts) is told
  * apart by command and key, left out of the figures and reported beside them.
  *
  *   const trips = await benchGrpcRoundTrips({ quick, redisUrl });   // trips.perCheckWithKey ≤ 1
  */
 export async function benchGrpcRoundTrips(o: { quick?: boolean; redisUrl: string }): Promise<GrpcRedisRoundTrips> {
   const calls = o.quick ? 1_000 : 5_000;
-  const proxy = await startRespProxy(o.redisUrl, { background });
+  const proxy = await startRespProxy(o.redisUrl, { background: serverBackground });
   const prefix = `benchgrpc${Date.now().toString(36)}`;
   let gatehouse: Awaited<ReturnType<typeof startBenchGatehouse>> | null = null;
   let client: grpc.Client | null = null;

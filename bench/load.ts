@@ -19,6 +19,8 @@ export interface LoadPhase {
   latencyMs: Latency;
   ok: number;
   non2xx: number;
+  /** Requests written to the server (autocannon), answered or not when the phase ended. */
+  sent?: number;
   errors: number;
   /** CPU of the server process and of the load generator over the phase, in cores (1 = one core busy). */
   serverCpu: number | null;
@@ -88,6 +90,7 @@ export async function load(target: LoadTarget, o: { connections: number; seconds
     latencyMs: latencyOf(samples, 3),
     ok,
     non2xx,
+    sent: result.requests.sent,
     errors: result.errors + result.timeouts,
     serverCpu: serverCpu0 !== null && serverCpu1 !== null ? Number(((serverCpu1 - serverCpu0) / seconds).toFixed(2)) : null,
     loadgenCpu: Number(((cpu.user + cpu.system) / 1e6 / seconds).toFixed(2)),

@@ -114,12 +114,14 @@ export async function benchLookup(options: { quick: boolean; redisUrl?: string; 
 if (require.main === module) {
   void (async () => {
     const { startRedisServer } = await import('../test/support/redis-server');
-    const redis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, stop: async () => undefined } : (await startRedisServer())!;
+    // No redis-server here: the in-process rows only.
+    const redis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, stop: async () => undefined } : await startRedisServer();
     try {
-      const result = await benchLookup({ quick: process.argv.includes('--quick'), redisUrl: redis.url, log: console.log });
-      console.log(JSON.stringify({ scaling: result.scaling, worstP99Ms: result.worstP99Ms }));
+      const result = await benchLookup({ quick: process.argv.includes('--quick'), redisUrl: redis?.url, log: console.log });
+      // --json: the whole result on the last line (bench/run.ts runs this file as a child).
+      console.log(JSON.stringify(process.argv.includes('--json') ? result : { scaling: result.scaling, worstP99Ms: result.worstP99Ms }));
     } finally {
-      await redis.stop();
+      await redis?.stop();
     }
   })();
 }

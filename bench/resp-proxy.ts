@@ -6,6 +6,15 @@ import { createConnection, createServer, Server, Socket } from 'node:net';
  * Redis's own INFO commandstats cannot tell: it also counts the commands that Lua
  * scripts run inside one EVALSHA.
  */
+/**
+ * What a Gatehouse server sends Redis on its own, whatever its requests: the health probe's
+ * PING and the key-use flush's HSET (every 5 s), the projector watchdog's GET of the
+ * checkpoint (every second; a check reads it only from an empty cache). Counted apart, so
+ * that round trips per check count what a check costs.
+ */
+export const serverBackground = (name: string, key: string | undefined): boolean =>
+  name === 'PING' || (name === 'HSET' && !!key?.endsWith(':keyuse')) || (name === 'GET' && !!key?.endsWith(':checkpoint'));
+
 export class RespCounter {
   count = 0;
   private line = '';

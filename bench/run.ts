@@ -8,7 +8,7 @@ import { benchChecks, ChecksBenchResult, gatehouseCache } from './checks.bench';
 import { ACCOUNT, generateDataset, LARGE, SMALL } from './dataset';
 import { benchEvaluatorScaling, EvaluatorScalingResult } from './evaluator.bench';
 import { benchGrpc, GrpcBenchFigures } from './grpc.bench';
-import { benchLookup, LookupBenchResult } from './lookup.bench';
+import type { LookupBenchResult } from './lookup.bench';
 import { benchHttp, HttpBenchResult } from './http.bench';
 import { rate } from './measure';
 import { formatFrames, profileHere } from './profile';
@@ -42,6 +42,20 @@ function memoryChild(dataset: 'small' | 'large'): MemoryFigures | { skipped: str
   const r = spawnSync(process.execPath, ['--expose-gc', join(__dirname, 'children/memory.js'), dataset], { encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) return { skipped: `memory child failed: ${r.stderr.slice(-500)}` };
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as MemoryFigures;
+}
+
+/**
+ * LookupResources in a process of its own, as a server runs it: this process's heap by now
+ * holds both datasets and the peers' policies and abilities, and the major collections of
+ * a heap that size (10-15 ms here) landed in the lookup's p99 without being its cost.
+ */
+function lookupChild(quick: boolean, redisUrl: string | undefined, log: (s: string) => void): LookupBenchResult | { skipped: string } {
+  const args = [join(__dirname, 'lookup.bench.js'), '--json', ...(quick ? ['--quick'] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 900_000, env: redisUrl ? { ...process.env, REDIS_URL: redisUrl } : process.env });
+  const lines = r.stdout.trim().split('\n');
+  for (const line of lines.slice(0, -1)) log(`  ${line}`);
+  if (r.status !== 0) return { skipped: `lookup child failed: ${r.stderr.slice(-500)}` };
+  return JSON.parse(lines[lines.length - 1]) as LookupBenchResult;
 }
 
 function rmdirIfEmpty(path: string): void {
@@ -155,11 +169,11 @@ async function main(): Promise<void> {
     results.commands = await benchCommands(small, { quick, redisUrl: redis?.url, log });
 
     log('LookupResources: first page of 100 with 1,000 and 100,000 registered resources (issue 5)…');
-    results.lookup = await benchLookup({ quick, redisUrl: redis?.url, log });
+    results.lookup = lookupChild(quick, redis?.url, log);
   } finally {
     await redis?.stop();
   }
-  const lookup = results.lookup as LookupBenchResult;
+  const lookup = results.lookup as LookupBenchResult | { skipped: string };
 
   log('memory of the in-process cache…');
   const memory = memoryChild(quick ? 'small' : 'large');
@@ -215,7 +229,8 @@ async function main(): Promise<void> {
     const bulkCost = grpc.checkPerSecond / grpc.bulk100PerSecond;
     targets.push({ name: 'gRPC CheckBulk of 100 costs < 5× a single Check', figure: `${f(bulkCost, 2)}× (${n(grpc.bulk100PerSecond)} vs ${n(grpc.checkPerSecond)} calls/s)`, ...below(bulkCost, 5, '×') });
   }
-  {
+  if (skipped(lookup)) targets.push({ name: 'LookupResources first page (100) p99 < 5 ms with 100,000 resources', figure: lookup.skipped, met: null });
+  else {
     const at100k = lookup.runs.filter((r) => r.resources === 100_000);
     const worst = (r: (typeof at100k)[number]) => Math.max(r.kinds.any.p99, r.kinds.own.p99, r.kinds.team.p99);
     const figure = at100k.map((r) => `${r.cache} ${f(worst(r), 3)} ms`).join(', ');
@@ -321,7 +336,7 @@ async function main(): Promise<void> {
     '',
     '| cache | resources | any p50 / p99 | own p50 / p99 | team p50 / p99 | scoped (sparse) p50 / p99 |',
     '|---|---|---|---|---|---|',
-    ...lookup.runs.map((r) => `| ${r.cache} | ${n(r.resources)} | ${(['any', 'own', 'team', 'scoped'] as const).map((k) => `${f(r.kinds[k].p50, 3)} / ${f(r.kinds[k].p99, 3)} ms`).join(' | ')} |`),
+    ...(skipped(lookup) ? [`| ${lookup.skipped} | | | | | |`] : lookup.runs).map((r) => typeof r === 'string' ? r : `| ${r.cache} | ${n(r.resources)} | ${(['any', 'own', 'team', 'scoped'] as const).map((k) => `${f(r.kinds[k].p50, 3)} / ${f(r.kinds[k].p99, 3)} ms`).join(' | ')} |`),
     '',
   );
   if (!skipped(redisFigures)) {
