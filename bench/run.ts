@@ -359,7 +359,7 @@ async function main(): Promise<void> {
   md.push(`| projection lag, write accepted → check with its revision answered (in-process cache) | p50 / p99 ${lat(http.lag.lagMs, 'ms')} (of which the check round trip p50 ${f(http.lag.checkRoundTripMs.p50)} ms); ${http.lag.stale} stale of ${http.lag.samples} |`);
   if (!skipped(http.redis)) md.push(`| projection lag (Redis cache) | p50 / p99 ${lat(http.redis.lag.lagMs, 'ms')}; ${http.redis.lag.stale} stale of ${http.redis.lag.samples} |`);
   if (!skipped(memory)) {
-    md.push(`| in-process cache memory per 100,000 users (heap after GC, ${memory.dataset} dataset) | ${f((memory.bytesPerUser * 100_000) / 1048576, 1)} MiB (${n(memory.bytesPerUser)} bytes per user; the grant-index memo adds ${f(memory.memoAfterChecksBytes / 1048576, 1)} MiB when full) |`);
+    md.push(`| in-process cache memory per 100,000 users (heap after GC, ${memory.dataset} dataset) | ${f((memory.bytesPerUser * 100_000) / 1048576, 1)} MiB (${n(memory.bytesPerUser)} bytes per user; the compiled role lists and their plans add ${f(memory.memoAfterChecksBytes / 1048576, 1)} MiB once every check of the mix has run) |`);
   }
   if (!skipped(redisFigures)) md.push(`| Redis memory per user (${n(redisFigures.memory.users)} users) | ${n(redisFigures.memory.usedMemoryBytesPerUser)} bytes (used_memory delta); ${n(redisFigures.memory.principalsHashBytesPerUser)} bytes (MEMORY USAGE of the principals hash) |`);
   md.push(`| Gatehouse start-up over the seeded store (projection included) | ${f(http.startupSeconds.inProcess, 1)} s in-process${http.startupSeconds.redis === null ? '' : `, ${f(http.startupSeconds.redis, 1)} s into Redis`} |`);

@@ -41,7 +41,7 @@ d.users.forEach((u, i) => {
 if (batch.length > 0) flush();
 const h2 = heap();
 const rss2 = process.memoryUsage().rss;
-// Then every check of the mix once: the grant-index memo fills (up to its 10,000 principals).
+// Then every check of the mix once: each principal's role list is compiled and its plans for the actions asked are kept.
 const now = Date.now();
 for (const c of d.checks) evaluate(cache.subjectSync(ACCOUNT, { principal: c.principal }).view, c.request, now);
 const h3 = heap();
