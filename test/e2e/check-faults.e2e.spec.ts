@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { CachedSubject, PermissionCacheUnavailableError } from '@gatehouse/permission-cache';
-import { ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
+import { memberWithKey, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
 import { GrpcTestClient } from '../support/grpc-client';
 import { redisUrlOrSkip, warnRedisSuitesSkipped } from '../support/redis';
 import { RedisServerHandle, startRedisServer } from '../support/redis-server';
@@ -20,14 +20,6 @@ import { RedisServerHandle, startRedisServer } from '../support/redis-server';
 const caches: ('in-process' | 'redis')[] = ['in-process'];
 if (redisUrlOrSkip('check faults over Redis')) caches.push('redis');
 
-async function memberWithKey(gh: TestGatehouse, email: string, roles: string[]) {
-  const invited = await gh.http('POST', '/v1/accounts/acme/users', { key: ROOT_KEY, body: { email, roles } });
-  await gh.http('POST', '/v1/accounts/acme/invitations/accept', { body: { token: invited.body.invitation.token } });
-  const key = await gh.http('POST', `/v1/accounts/acme/users/${invited.body.id}/api-keys`, { key: ROOT_KEY, body: {} });
-  expect(key.status).toBe(201);
-  return { id: invited.body.id as string, key: key.body.key as string, revision: key.body.revision as string };
-}
-
 describe.each(caches)('check faults (%s cache)', (cache) => {
   let gh: TestGatehouse;
   let client: GrpcTestClient;
@@ -38,7 +30,7 @@ describe.each(caches)('check faults (%s cache)', (cache) => {
     gh = await startGatehouse({ cache, grpc: true, logs, env: { GATEHOUSE_CONSISTENCY_TIMEOUT_MS: '200' } });
     client = new GrpcTestClient(gh.grpcAddress!);
     expect((await gh.http('POST', '/v1/accounts', { key: ROOT_KEY, body: { id: 'acme', preset: 'fireworks', admins: [] } })).status).toBe(201);
-    alice = await memberWithKey(gh, 'alice@acme.test', ['contributor']);
+    alice = await memberWithKey(gh, 'acme', 'alice@acme.test', ['contributor']);
     // The cache follows the store: settle it at the last write once, so that the baseline's
     // checks (which ask for no revision) never race the projector on a busy machine.
     const settled = await gh.http('POST', '/v1/accounts/acme/check', { key: ROOT_KEY, body: { ...body(), consistency: { atLeast: alice.revision } } });
@@ -201,7 +193,7 @@ describe('a private redis-server flushed, then killed, under checks', () => {
     }
     client = new GrpcTestClient(gh.grpcAddress!);
     await gh.http('POST', '/v1/accounts', { key: ROOT_KEY, body: { id: 'acme', preset: 'fireworks', admins: [] } });
-    alice = await memberWithKey(gh, 'alice@acme.test', ['contributor']);
+    alice = await memberWithKey(gh, 'acme', 'alice@acme.test', ['contributor']);
   });
   afterAll(async () => {
     client?.close();

@@ -1,6 +1,6 @@
 import { status as Status } from '@grpc/grpc-js';
 import { DomainError } from '@gatehouse/domain';
-import { eventCount, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
+import { asRoot, eventCount, memberWithKey, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
 import { GrpcTestClient } from '../support/grpc-client';
 import { redisUrlOrSkip } from '../support/redis';
 
@@ -18,17 +18,8 @@ describe.each(caches)('batch checks (%s cache)', (cache) => {
   let alice: { id: string; key: string };
   let bob: { id: string; key: string };
 
-  async function http(method: string, url: string, body?: unknown) {
-    const res = await gh.http(method, url, { key: ROOT_KEY, ...(body !== undefined ? { body } : {}) });
-    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
-  async function member(email: string, roles: string[]) {
-    const invited = await http('POST', '/v1/accounts/acme/users', { email, roles });
-    await http('POST', '/v1/accounts/acme/invitations/accept', { token: invited.invitation.token });
-    const key = await http('POST', `/v1/accounts/acme/users/${invited.id}/api-keys`, {});
-    return { id: invited.id as string, key: key.key as string };
-  }
+  const http = (method: string, url: string, body?: unknown) => asRoot(gh, method, url, body);
+  const member = (email: string, roles: string[]) => memberWithKey(gh, 'acme', email, roles);
 
   beforeAll(async () => {
     gh = await startGatehouse({ grpc: true, cache, env: { GATEHOUSE_CONSISTENCY_TIMEOUT_MS: '300' } });

@@ -1,5 +1,5 @@
 import { status as Status } from '@grpc/grpc-js';
-import { ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
+import { asRoot, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
 import { GrpcTestClient } from '../support/grpc-client';
 import { redisUrlOrSkip } from '../support/redis';
 
@@ -18,11 +18,7 @@ describe.each(caches)('gRPC lookups (%s cache)', (cache) => {
   let contributor: { id: string; key: string };
   let revision = '0';
 
-  async function http(method: string, url: string, body?: unknown) {
-    const res = await gh.http(method, url, { key: ROOT_KEY, ...(body !== undefined ? { body } : {}) });
-    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
+  const http = (method: string, url: string, body?: unknown) => asRoot(gh, method, url, body);
 
   beforeAll(async () => {
     gh = await startGatehouse({ grpc: true, cache });

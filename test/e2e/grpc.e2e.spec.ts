@@ -1,7 +1,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import { DomainError } from '@gatehouse/domain';
 import { CheckService } from '../../apps/gatehouse/src/check/check.service';
-import { eventCount, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
+import { asRoot, eventCount, memberWithKey, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
 import { GrpcFailure, GrpcTestClient } from '../support/grpc-client';
 
 /**
@@ -18,18 +18,8 @@ describe('gRPC PermissionService', () => {
   let bob: { id: string; key: string; keyId: string };
   let globexKey: string;
 
-  async function http(method: string, url: string, body?: unknown) {
-    const res = await gh.http(method, url, { key: ROOT_KEY, ...(body !== undefined ? { body } : {}) });
-    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
-
-  async function member(account: string, email: string, roles: string[]) {
-    const invited = await http('POST', `/v1/accounts/${account}/users`, { email, roles });
-    await http('POST', `/v1/accounts/${account}/invitations/accept`, { token: invited.invitation.token });
-    const key = await http('POST', `/v1/accounts/${account}/users/${invited.id}/api-keys`, {});
-    return { id: invited.id as string, key: key.key as string, keyId: key.id as string };
-  }
+  const http = (method: string, url: string, body?: unknown) => asRoot(gh, method, url, body);
+  const member = (account: string, email: string, roles: string[]) => memberWithKey(gh, account, email, roles);
 
   beforeAll(async () => {
     gh = await startGatehouse({ grpc: true, logs, env: { GATEHOUSE_CONSISTENCY_TIMEOUT_MS: String(CONSISTENCY_TIMEOUT_MS) } });

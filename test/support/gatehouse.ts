@@ -135,3 +135,21 @@ export class TestClock implements Clock {
     this.ms += ms;
   }
 }
+
+/** A root-key request that must succeed (set-up steps): its body, or an error naming the call. */
+export async function asRoot(gh: TestGatehouse, method: string, url: string, body?: unknown): Promise<HttpResult['body']> {
+  const res = await gh.http(method, url, { key: ROOT_KEY, ...(body !== undefined ? { body } : {}) });
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/**
+ * An active member with an API key of its own: invited with `roles`, invitation accepted,
+ * key minted. `revision` is the key's: a check asking for it sees the member and the key.
+ */
+export async function memberWithKey(gh: TestGatehouse, account: string, email: string, roles: string[]): Promise<{ id: string; key: string; keyId: string; revision: string }> {
+  const invited = await asRoot(gh, 'POST', `/v1/accounts/${account}/users`, { email, roles });
+  await asRoot(gh, 'POST', `/v1/accounts/${account}/invitations/accept`, { token: invited.invitation.token });
+  const key = await asRoot(gh, 'POST', `/v1/accounts/${account}/users/${invited.id}/api-keys`, {});
+  return { id: invited.id as string, key: key.key as string, keyId: key.id as string, revision: key.revision as string };
+}

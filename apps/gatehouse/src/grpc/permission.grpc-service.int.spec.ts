@@ -1,6 +1,6 @@
 import { status as Status } from '@grpc/grpc-js';
 import { RedisPermissionCache } from '@gatehouse/permission-cache';
-import { ROOT_KEY, startGatehouse, TestGatehouse } from '../../../../test/support/gatehouse';
+import { asRoot, memberWithKey, ROOT_KEY, startGatehouse, TestGatehouse } from '../../../../test/support/gatehouse';
 import { GrpcTestClient } from '../../../../test/support/grpc-client';
 import { redisUrlOrSkip } from '../../../../test/support/redis';
 
@@ -17,17 +17,8 @@ import { redisUrlOrSkip } from '../../../../test/support/redis';
   let bob: { id: string; key: string };
   let globexKey: string;
 
-  async function http(method: string, url: string, body?: unknown) {
-    const res = await gh.http(method, url, { key: ROOT_KEY, ...(body !== undefined ? { body } : {}) });
-    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
-  async function member(account: string, email: string, roles: string[]) {
-    const invited = await http('POST', `/v1/accounts/${account}/users`, { email, roles });
-    await http('POST', `/v1/accounts/${account}/invitations/accept`, { token: invited.invitation.token });
-    const key = await http('POST', `/v1/accounts/${account}/users/${invited.id}/api-keys`, {});
-    return { id: invited.id as string, key: key.key as string };
-  }
+  const http = (method: string, url: string, body?: unknown) => asRoot(gh, method, url, body);
+  const member = (account: string, email: string, roles: string[]) => memberWithKey(gh, account, email, roles);
 
   beforeAll(async () => {
     gh = await startGatehouse({ grpc: true, cache: 'redis', env: { GATEHOUSE_CONSISTENCY_TIMEOUT_MS: '3000' } });
