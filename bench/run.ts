@@ -375,7 +375,8 @@ async function main(): Promise<void> {
     `| audit export from SQLite, ${n(audit.events)} events (target ≥ 50,000/s) | ${n(audit.exportEventsPerSecond)}/s | ${audit.targets.export ? 'met' : 'MISSED'} |`,
     `| as-of check, account of ${n(audit.events)} events, warm p50 / p99 (target < 50 ms) | ${audit.asOfWarmP50Ms} / ${audit.asOfWarmP99Ms} ms | ${audit.targets.asOf ? 'met' : 'MISSED'} |`,
     `| as-of check, first answer (builds the snapshots) | ${audit.asOfColdMs} ms | |`,
-    `| projection rebuild into Redis (target ≥ 50,000 events/s) | ${audit.rebuildRedisEventsPerSecond === null ? '—' : `${n(audit.rebuildRedisEventsPerSecond)}/s`} | ${audit.targets.rebuildRedis === null ? 'not run (no redis-server)' : audit.targets.rebuildRedis ? 'met' : 'MISSED'} |`,
+    // A plain loop, kept as the reference the projector's own rebuild is compared with: the ≥ 50,000/s target is judged on that one (Targets).
+    `| plain read-project-apply loop into Redis, pages of 1,000 (reference; the target is the projector's rebuild, above) | ${audit.rebuildRedisEventsPerSecond === null ? 'not run (no redis-server)' : `${n(audit.rebuildRedisEventsPerSecond)}/s`} | |`,
     `| projection rebuild into the in-process cache | ${n(audit.rebuildInProcessEventsPerSecond)}/s | |`,
     '',
   );
