@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPrivately, CliResult, freePort, RunningGatehouse, runCli, startGatehouseProcess } from '../support/cli-harness';
+import { buildPrivately, CliResult, freePort, httpSetup, RunningGatehouse, runCli, startGatehouseProcess } from '../support/cli-harness';
 
 /**
  * `gatehouse audit …`, `check --as-of` and `gatehouse projection …` as an operator runs
@@ -34,16 +34,7 @@ interface Entry {
 }
 
 /** Setup goes straight to the HTTP API: the CLI is what the tests exercise. */
-async function http(method: string, path: string, key: string | undefined, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(server.base + path, {
-    method,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const answer = await res.json();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(answer)}`);
-  return answer;
-}
+const http = (method: string, path: string, key: string | undefined, body?: unknown) => httpSetup(server, method, path, key, body);
 
 const history = {} as {
   admin: string;

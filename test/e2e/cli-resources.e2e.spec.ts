@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPrivately, CliResult, freePort, RunningGatehouse, runCli, startGatehouseProcess } from '../support/cli-harness';
+import { buildPrivately, CliResult, freePort, httpSetup, RunningGatehouse, runCli, startGatehouseProcess } from '../support/cli-harness';
 
 /**
  * `gatehouse resource …` and `gatehouse lookup …` (issue 5) as an operator runs them: the
@@ -33,16 +33,7 @@ const jsonLines = <T = any>(r: CliResult): T[] => r.stdout.split('\n').filter((l
 const lines = (r: CliResult) => r.stdout.split('\n').filter((l) => l !== '');
 
 /** Setup goes straight to the HTTP API: the CLI is what the tests exercise. */
-async function http(method: string, path: string, key: string | undefined, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(server.base + path, {
-    method,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const answer = await res.json();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(answer)}`);
-  return answer;
-}
+const http = (method: string, path: string, key: string | undefined, body?: unknown) => httpSetup(server, method, path, key, body);
 
 const A = '/v1/accounts/acme';
 const acct = {} as { alice: string; aliceKey: string; bob: string; bobKey: string; carol: string; sa: string };

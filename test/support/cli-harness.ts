@@ -101,3 +101,18 @@ export function runCli(dist: string, args: readonly string[], env: Record<string
     child.stdin.end(stdin ?? '');
   });
 }
+
+/**
+ * A set-up request straight to a running Gatehouse's HTTP API (the CLI suites exercise the
+ * CLI, not this): the parsed answer, or an error naming the call when it is not a success.
+ */
+export async function httpSetup(server: RunningGatehouse, method: string, path: string, key: string | undefined, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(server.base + path, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await res.json();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
