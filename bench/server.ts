@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AccountEvent, EVENT_SCHEMA_VERSION, eventHash, GENESIS } from '@gatehouse/domain';
@@ -187,9 +187,10 @@ export async function json(url: string, method: string, body?: unknown, key = RO
 
 /**
  * Profiles `work` inside a child started with a profile directory (see
- * children/profiler-hook.ts): SIGUSR2 before and after, then waits for the profile file.
+ * children/profiler-hook.ts): SIGUSR2 before and after, then waits for the profile file
+ * (`.heapprofile` when the child samples allocation, BENCH_PROFILE_KIND=heap).
  */
-export async function profileChild<T>(child: Child, dir: string, work: () => Promise<T>): Promise<{ result: T; file: string | null }> {
+export async function profileChild<T>(child: Child, dir: string, work: () => Promise<T>, extension = '.cpuprofile'): Promise<{ result: T; file: string | null }> {
   const before = new Set(readdirSync(dir));
   child.process.kill('SIGUSR2');
   await sleep(100);
@@ -197,11 +198,22 @@ export async function profileChild<T>(child: Child, dir: string, work: () => Pro
   child.process.kill('SIGUSR2');
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const fresh = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
+    const fresh = readdirSync(dir).find((f) => f.endsWith(extension) && !before.has(f));
     if (fresh) return { result, file: join(dir, fresh) };
     await sleep(100);
   }
   return { result, file: null };
+}
+
+/**
+ * The node flags `npm start` runs Gatehouse with (package.json's start script), so that the
+ * benchmarked server is the one users run, tuning included.
+ */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const m = /\bnode((?: --\S+)*) dist\/apps\/gatehouse\/src\/main\.js/.exec(pkg.scripts.start);
+  if (!m) throw new Error(`package.json's start script does not run dist/apps/gatehouse/src/main.js: ${pkg.scripts.start}`);
+  return m[1].split(' ').filter(Boolean);
 }
 
 export interface GatehouseChild extends Child {
@@ -238,7 +250,7 @@ export async function startGatehouse(
     },
     {
       port: await freePort(),
-      nodeArgs: [...(o.nodeArgs ?? []), ...(o.profileDir ? ['-r', join(process.cwd(), 'dist/bench/children/profiler-hook.js')] : [])],
+      nodeArgs: [...startFlags(), ...(o.nodeArgs ?? []), ...(o.profileDir ? ['-r', join(process.cwd(), 'dist/bench/children/profiler-hook.js')] : [])],
       timeoutMs: 300_000,
       ready: async (url) => {
         // Ready when a check that needs the whole seed answers (the projector reached the head).

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { CachedSubject, PermissionCacheUnavailableError } from '@gatehouse/permission-cache';
+import { failWith, interceptSubjects } from '../support/cache-faults';
 import { memberWithKey, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
 import { GrpcTestClient } from '../support/grpc-client';
 import { redisUrlOrSkip, warnRedisSuitesSkipped } from '../support/redis';
@@ -60,7 +61,7 @@ describe.each(caches)('check faults (%s cache)', (cache) => {
   });
 
   it('the cache read fails (caller and subject read together): 503 PERMISSION_CACHE.UNAVAILABLE, Retry-After; gRPC UNAVAILABLE', async () => {
-    jest.spyOn(gh.cache, 'subjects').mockRejectedValue(new PermissionCacheUnavailableError('the permission cache (Redis) did not answer subjects: Connection is closed.'));
+    interceptSubjects(gh.cache, failWith(new PermissionCacheUnavailableError('the permission cache (Redis) did not answer subjects: Connection is closed.')));
     for (const way of ways()) {
       const res = await way();
       expect({ status: res.status, code: res.body.code, retryAfter: res.headers['retry-after'] }).toEqual({ status: 503, code: 'PERMISSION_CACHE.UNAVAILABLE', retryAfter: '1' });
@@ -73,16 +74,13 @@ describe.each(caches)('check faults (%s cache)', (cache) => {
   });
 
   it('the read after waiting for a revision fails: 503, not an answer from the older read', async () => {
-    const original = gh.cache.subjects.bind(gh.cache);
     const head = String(await gh.cache.checkpoint());
     // The first read reports an older position, so the check waits for its revision and reads again.
-    jest
-      .spyOn(gh.cache, 'subjects')
-      .mockImplementationOnce(async (account, refs, resources) => {
-        const read = await original(account, refs, resources);
-        return { ...read, position: read.position! - 1n, subjects: read.subjects.map((s) => ({ ...s, position: s.position! - 1n })) };
-      })
-      .mockRejectedValueOnce(new PermissionCacheUnavailableError('connection reset'));
+    interceptSubjects(
+      gh.cache,
+      (read) => ({ ...read, position: read.position! - 1n, subjects: read.subjects.map((s) => ({ ...s, position: s.position! - 1n })) }),
+      failWith(new PermissionCacheUnavailableError('connection reset')),
+    );
     const res = await gh.http('POST', '/v1/accounts/acme/check', { key: alice.key, body: { ...body(), consistency: { atLeast: head } } });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 503, code: 'PERMISSION_CACHE.UNAVAILABLE' });
   });
@@ -99,11 +97,7 @@ describe.each(caches)('check faults (%s cache)', (cache) => {
 
   it('a cache without its checkpoint (data lost, not rebuilt): 503 PERMISSION_CACHE.NOT_READY, not a denial of an unknown user', async () => {
     const empty = (s: CachedSubject): CachedSubject => ({ view: { account: null, principal: null, roles: {}, ...('key' in s ? { key: null } : {}) }, ...('key' in s ? { key: null } : {}), position: null });
-    const original = gh.cache.subjects.bind(gh.cache);
-    jest.spyOn(gh.cache, 'subjects').mockImplementation(async (account, refs, resources) => {
-      const read = await original(account, refs, resources);
-      return { subjects: read.subjects.map(empty), resources: read.resources.map(() => null), position: null };
-    });
+    interceptSubjects(gh.cache, (read) => ({ subjects: read.subjects.map(empty), resources: read.resources.map(() => null), position: null }));
     jest.spyOn(gh.cache, 'checkpoint').mockResolvedValue(null);
     for (const way of ways()) {
       const res = await way();
@@ -114,14 +108,11 @@ describe.each(caches)('check faults (%s cache)', (cache) => {
   });
 
   it('evaluation throws: the check is denied (200), never allowed', async () => {
-    const original = gh.cache.subjects.bind(gh.cache);
-    jest.spyOn(gh.cache, 'subjects').mockImplementation(async (account, refs, resources) => {
-      const read = await original(account, refs, resources);
+    interceptSubjects(gh.cache, (read, refs) => {
       // Alice's subject only (a key caller's own record must still authenticate it).
       const subjects = read.subjects.map((s, i) => ('principal' in refs[i] ? { ...s, view: new Proxy(s.view, { get: () => { throw new TypeError('evaluator defect'); } }) } : s));
       return { ...read, subjects };
-    }
-    );
+    });
     for (const way of ways()) {
       const res = await way();
       expect(res.status).toBe(200);
@@ -130,7 +121,7 @@ describe.each(caches)('check faults (%s cache)', (cache) => {
   });
 
   it('a defect in the cache adapter (not an outage): 500 INTERNAL, logged, never an allow', async () => {
-    jest.spyOn(gh.cache, 'subjects').mockRejectedValue(new SyntaxError('Unexpected token in JSON at /secret/path'));
+    interceptSubjects(gh.cache, failWith(new SyntaxError('Unexpected token in JSON at /secret/path')));
     for (const way of ways()) {
       const res = await way();
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 500, code: 'INTERNAL' });

@@ -2,6 +2,7 @@ import { status as Status } from '@grpc/grpc-js';
 import { DomainError } from '@gatehouse/domain';
 import { CheckService } from '../../apps/gatehouse/src/check/check.service';
 import { asRoot, eventCount, memberWithKey, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
+import { failWith, interceptSubjects } from '../support/cache-faults';
 import { GrpcFailure, GrpcTestClient } from '../support/grpc-client';
 
 /**
@@ -136,17 +137,17 @@ describe('gRPC PermissionService', () => {
     });
 
     it('the cache down → UNAVAILABLE with its code; a defect → INTERNAL, logged, no detail leaked', async () => {
-      const subject = jest.spyOn(gh.cache, 'subjects');
       try {
-        subject.mockRejectedValueOnce(new DomainError('PERMISSION_CACHE.UNAVAILABLE', 'unavailable', 'the permission cache does not answer'));
+        interceptSubjects(gh.cache, failWith(new DomainError('PERMISSION_CACHE.UNAVAILABLE', 'unavailable', 'the permission cache does not answer')));
         expectFailure(await client.failureOf('Check', createDataset({ user_id: alice.id }), { key: ROOT_KEY }), Status.UNAVAILABLE, 'PERMISSION_CACHE.UNAVAILABLE');
-        subject.mockRejectedValueOnce(new Error('disk on fire at /var/secret'));
+        jest.restoreAllMocks();
+        interceptSubjects(gh.cache, failWith(new Error('disk on fire at /var/secret')));
         const failure = await client.failureOf('Check', createDataset({ user_id: alice.id }), { key: ROOT_KEY });
         expectFailure(failure, Status.INTERNAL, 'INTERNAL');
         expect(failure.details).not.toContain('disk');
         expect(logs.some((line) => line.includes('Check') && line.includes('disk on fire'))).toBe(true);
       } finally {
-        subject.mockRestore();
+        jest.restoreAllMocks();
       }
     });
 

@@ -6,26 +6,29 @@ import { RootKey } from '../../apps/gatehouse/src/auth/root-key';
 import { hashesEqual, mintCredential, parseCredential } from '../../apps/gatehouse/src/credentials/credentials';
 
 /**
- * Presented secrets are compared in constant time: API keys and the root key through
- * crypto.timingSafeEqual (hashesEqual, RootKey), invitation and link tokens through the
- * domain's constantTimeEqual (the domain imports nothing from Node). A scan of the
+ * Presented secrets are compared in constant time: the root key through
+ * crypto.timingSafeEqual (RootKey), API key digests (hashesEqual), invitation and link
+ * tokens through the domain's constantTimeEqual (the domain imports nothing from Node). A scan of the
  * source holds every comparison of a stored secret hash to those helpers.
  */
 describe('constant-time comparison of secrets', () => {
   afterEach(() => jest.restoreAllMocks());
 
-  it('hashesEqual compares with crypto.timingSafeEqual and says equal only for equal hashes', () => {
-    const spy = jest.spyOn(crypto, 'timingSafeEqual');
+  it('hashesEqual goes through constantTimeEqual and says equal only for equal digests', () => {
     const a = createHash('sha256').update('a').digest('hex');
     const b = createHash('sha256').update('b').digest('hex');
     expect(hashesEqual(a, a)).toBe(true);
-    expect(spy).toHaveBeenCalledTimes(1);
     expect(hashesEqual(a, b)).toBe(false);
-    expect(spy).toHaveBeenCalledTimes(2);
-    // Different lengths, empty and non-hex input are unequal without throwing.
+    // Differing in the last character only: no early exit can make this equal.
+    expect(hashesEqual(a, a.slice(0, 63) + (a[63] === '0' ? '1' : '0'))).toBe(false);
+    // Different lengths, empty, non-hex and upper-case input are unequal without throwing.
     expect(hashesEqual(a, a.slice(0, 62))).toBe(false);
     expect(hashesEqual('', '')).toBe(false);
     expect(hashesEqual('zz', 'zz')).toBe(false);
+    expect(hashesEqual(a.toUpperCase(), a.toUpperCase())).toBe(false);
+    const source = readFileSync(join(__dirname, '../../apps/gatehouse/src/credentials/credentials.ts'), 'utf8');
+    const body = source.slice(source.indexOf('export function hashesEqual'), source.indexOf('\n}\n', source.indexOf('export function hashesEqual')));
+    expect(body).toContain('constantTimeEqual(a, b)');
   });
 
   it('a minted key verifies against its own hash only', () => {

@@ -93,6 +93,11 @@ export interface PermissionCache extends LookupReads {
    * round trip whatever the counts.
    */
   subjects(account: string, refs: readonly SubjectRef[], resources?: readonly ResourceRef[]): Promise<SubjectsRead>;
+  /**
+   * `subjects`, answered synchronously: only a cache in this process's memory has it (the
+   * check path then answers without a promise). Must read exactly what `subjects` reads.
+   */
+  subjectsSync?(account: string, refs: readonly SubjectRef[], resources?: readonly ResourceRef[]): SubjectsRead;
   /** Which account holds a key (for credentials presented without an account in the path). */
   accountOfKey(keyId: string): Promise<string | null>;
   /** Every key of the account, for listings (callers must not show `secretHash`). */

@@ -44,15 +44,32 @@ type Fault =
   | 'atLeast wait times out'
   | 'cache lost its data';
 
-/** The in-process cache with one fault switched on; the rest behaves. */
+/**
+ * The in-process cache with one fault switched on; the rest behaves. `sync` false hides its
+ * synchronous read, so the check path takes its promise road, as over Redis.
+ */
 class FaultyCache extends InProcessPermissionCache {
   fault: Fault | null = null;
   private reads = 0;
+
+  constructor(sync: boolean) {
+    super();
+    if (!sync) Object.defineProperty(this, 'subjectsSync', { value: undefined });
+  }
+
+  override subjectsSync(account: string, refs: readonly SubjectRef[], resources: readonly ResourceRef[] = []): SubjectsRead {
+    return this.faulted(account, refs, resources);
+  }
+
   override async subjects(account: string, refs: readonly SubjectRef[], resources: readonly ResourceRef[] = []): Promise<SubjectsRead> {
+    return this.faulted(account, refs, resources);
+  }
+
+  private faulted(account: string, refs: readonly SubjectRef[], resources: readonly ResourceRef[]): SubjectsRead {
     this.reads++;
     if (this.fault === 'first read fails' && this.reads === 1) throw new PermissionCacheUnavailableError('connection refused');
     if (this.fault === 'read after waiting fails' && this.reads > 1) throw new PermissionCacheUnavailableError('connection reset');
-    const read = await super.subjects(account, refs, resources);
+    const read = super.subjectsSync(account, refs, resources);
     // The projector moves on right after the first read, so a wait for revision 11 ends at once and a second read follows.
     if (this.fault === 'read after waiting fails') this.applySync(11n, []);
     if (this.fault !== 'evaluation throws') return read;
@@ -66,8 +83,8 @@ class FaultyCache extends InProcessPermissionCache {
   }
 }
 
-function service(fault: Fault | null) {
-  const cache = new FaultyCache();
+function service(fault: Fault | null, sync = true) {
+  const cache = new FaultyCache(sync);
   cache.applySync(10n, history);
   if (fault === 'cache lost its data' || fault === 'store head fails while the cache is empty') void cache.clear();
   cache.fault = fault;
@@ -118,10 +135,15 @@ async function outcome(run: () => Promise<CheckAnswer[]>): Promise<string> {
   }
 }
 
-describe('the check path fails closed', () => {
+// Both roads: the in-process cache's synchronous read (CheckService.answer without a
+// promise) and the promise road every other cache takes.
+describe.each([
+  ['synchronous read', true],
+  ['promise road', false],
+])('the check path fails closed (%s)', (_road, sync) => {
   it.each(paths)('without a fault, %s is allowed (an unknown caller key: 401), the baseline the faults must change', async (name, run) => {
-    expect(await outcome(() => run(service(null).checks))).toBe(name === 'key caller whose key is unknown' ? 'refused AUTH.INVALID_CREDENTIALS' : 'ALLOWED');
-    expect(await outcome(() => run(service(null).checks, '10'))).toBe(name === 'key caller whose key is unknown' ? 'refused AUTH.INVALID_CREDENTIALS' : 'ALLOWED');
+    expect(await outcome(() => run(service(null, sync).checks))).toBe(name === 'key caller whose key is unknown' ? 'refused AUTH.INVALID_CREDENTIALS' : 'ALLOWED');
+    expect(await outcome(() => run(service(null, sync).checks, '10'))).toBe(name === 'key caller whose key is unknown' ? 'refused AUTH.INVALID_CREDENTIALS' : 'ALLOWED');
   });
 
   // [fault, the check's atLeast, what every path answers, what the caller with an unknown key gets instead]
@@ -137,10 +159,41 @@ describe('the check path fails closed', () => {
   ];
   describe.each(cases)('%s', (fault, atLeast, expected, unknownCaller) => {
     it.each(paths)('%s: denied or refused, never allowed', async (name, run) => {
-      const result = await outcome(() => run(service(fault).checks, atLeast));
+      const result = await outcome(() => run(service(fault, sync).checks, atLeast));
       expect(result).not.toBe('ALLOWED');
       const want = name === 'key caller whose key is unknown' ? unknownCaller : expected;
       expect(result).toBe(name.startsWith('batch') && want.startsWith('denied') ? `${want},${want.slice('denied '.length)}` : want);
     });
+  });
+});
+
+describe('CheckService.answer', () => {
+  it('answers synchronously from the in-process cache, as check() does', async () => {
+    const { checks } = service(null);
+    const sync = checks.answer(ACME, input({ principal: alice }), asCaller(callerKey.token));
+    expect(sync).not.toBeInstanceOf(Promise);
+    expect(sync).toEqual(await checks.check(ACME, input({ principal: alice }), asCaller(callerKey.token)));
+    expect((sync as CheckAnswer).allowed).toBe(true);
+  });
+
+  it('takes the promise road when the read needs a wait, and for a cache without a synchronous read', async () => {
+    // Behind atLeast: waits (and times out here).
+    const behind = service(null).checks.answer(ACME, input({ principal: alice }, '11'));
+    expect(behind).toBeInstanceOf(Promise);
+    await expect(behind).rejects.toMatchObject({ code: 'CONSISTENCY.NOT_YET_APPLIED' });
+    // A caller key the cache does not hold (yet): the catch-up wait.
+    const unknown = service(null).checks.answer(ACME, input({ principal: alice }), asCaller(mintCredential('gh', 'unknownkeyaaa').token));
+    expect(unknown).toBeInstanceOf(Promise);
+    await expect(unknown).rejects.toMatchObject({ code: 'AUTH.INVALID_CREDENTIALS' });
+    const overRedis = service(null, false).checks.answer(ACME, input({ principal: alice }));
+    expect(overRedis).toBeInstanceOf(Promise);
+    expect((await overRedis).allowed).toBe(true);
+  });
+
+  it('throws at once for a caller key whose secret is wrong (check() rejects with the same)', async () => {
+    const { checks } = service(null);
+    const forged: CheckOptions = { caller: { ...parsed(callerKey.token), secretHash: parsed(aliceKey.token).secretHash } };
+    expect(() => checks.answer(ACME, input({ principal: alice }), forged)).toThrow(expect.objectContaining({ code: 'AUTH.INVALID_CREDENTIALS' }));
+    await expect(checks.check(ACME, input({ principal: alice }), forged)).rejects.toMatchObject({ code: 'AUTH.INVALID_CREDENTIALS' });
   });
 });

@@ -59,8 +59,8 @@ interface Loaded<S> {
   lastPosition: bigint;
   /** Hash of the stream's last event: the next one chains to it. */
   lastHash: string;
-  /** command id → its events and fingerprint; the newest MAX_REMEMBERED_COMMANDS of the stream. */
-  commands: Map<string, { hash?: string; events: RecordedEvent[] }>;
+  /** The stream's newest commands, for idempotent retries (see RememberedCommands). */
+  commands: RememberedCommands;
 }
 
 interface QueuedCommand {
@@ -92,6 +92,13 @@ type Outcome =
 const MAX_RETRIES = 5;
 const MAX_CACHED_STREAMS = 2000;
 const MAX_REMEMBERED_COMMANDS = 10_000;
+/**
+ * A command usually records one or two events, but a bulk one (an import, a seed) may record
+ * thousands: the window is bounded in events too, or one such stream would pin every event
+ * it ever recorded in memory (100,000 events of a seeded account held ~120 MB of small
+ * objects, which every young-generation GC of the process then pays for).
+ */
+const MAX_REMEMBERED_EVENTS = 20_000;
 /** Commands decided together and appended in one transaction, at most. */
 const MAX_GROUP = 64;
 
@@ -232,7 +239,7 @@ export class CommandRunner {
         try {
           const previous = previousResult(loaded, options.request);
           if (previous) {
-            outcomes.push({ kind: 'replay', events: previous });
+            outcomes.push({ kind: 'replay', events: [...previous] });
             continue;
           }
           if (unfolded.length > 0) {
@@ -294,7 +301,7 @@ export class CommandRunner {
       for (const e of unfolded) loaded.state = fold.evolve(loaded.state, e);
       const recorded = appended.map((e, i): RecordedEvent => ({ ...e, streamId: stream, revision: loaded.revision + 1n + BigInt(i), position: positions[i] }));
       const headBefore = loaded.lastPosition;
-      for (const e of recorded) remember(loaded.commands, e);
+      for (const e of recorded) loaded.commands.add(e);
       const last = recorded[recorded.length - 1];
       loaded.revision = last.revision;
       loaded.lastPosition = last.position;
@@ -315,7 +322,7 @@ export class CommandRunner {
   private async catchUp<S, E>(stream: string, fold: Fold<S, E>): Promise<Loaded<S>> {
     let loaded = this.cache.get(stream) as Loaded<S> | undefined;
     if (!loaded) {
-      loaded = { state: fold.initialState(), revision: NO_STREAM_REVISION, lastPosition: 0n, lastHash: GENESIS, commands: new Map() };
+      loaded = { state: fold.initialState(), revision: NO_STREAM_REVISION, lastPosition: 0n, lastHash: GENESIS, commands: new RememberedCommands() };
     }
     let result;
     try {
@@ -328,7 +335,7 @@ export class CommandRunner {
       loaded.revision = event.revision;
       loaded.lastPosition = event.position;
       loaded.lastHash = event.metadata.hash ?? GENESIS;
-      remember(loaded.commands, event);
+      loaded.commands.add(event);
     }
     // Touch for LRU order.
     this.cache.delete(stream);
@@ -386,7 +393,7 @@ function settle(group: QueuedCommand[], outcomes: Outcome[], loaded: Loaded<unkn
 }
 
 /** The events a command already produced, if it was handled; refuses a reused id with another payload. */
-function previousResult(loaded: Loaded<unknown>, request: RequestContext): RecordedEvent[] | undefined {
+function previousResult(loaded: Loaded<unknown>, request: RequestContext): readonly RecordedEvent[] | undefined {
   const previous = loaded.commands.get(request.commandId);
   if (!previous) return undefined;
   if (previous.hash !== undefined && previous.hash !== request.commandHash) {
@@ -395,14 +402,41 @@ function previousResult(loaded: Loaded<unknown>, request: RequestContext): Recor
   return previous.events;
 }
 
-function remember(commands: Loaded<unknown>['commands'], event: RecordedEvent): void {
-  const id = event.metadata.commandId;
-  if (!id) return;
-  const entry = commands.get(id);
-  if (entry) entry.events.push(event);
-  else {
-    commands.set(id, { hash: event.metadata.commandHash, events: [event] });
-    if (commands.size > MAX_REMEMBERED_COMMANDS) commands.delete(commands.keys().next().value as string);
+/**
+ * Command id → its events and fingerprint, for the newest commands of a stream: at most
+ * MAX_REMEMBERED_COMMANDS commands and MAX_REMEMBERED_EVENTS events (the newest command is
+ * kept whatever its size). A retry older than the window is decided again.
+ */
+export class RememberedCommands {
+  private readonly byId = new Map<string, { hash?: string; events: RecordedEvent[] }>();
+  private events = 0;
+
+  constructor(
+    private readonly maxCommands = MAX_REMEMBERED_COMMANDS,
+    private readonly maxEvents = MAX_REMEMBERED_EVENTS,
+  ) {}
+
+  get(commandId: string): { hash?: string; events: readonly RecordedEvent[] } | undefined {
+    return this.byId.get(commandId);
+  }
+
+  /** How many commands and events are remembered (for tests). */
+  get size(): { commands: number; events: number } {
+    return { commands: this.byId.size, events: this.events };
+  }
+
+  add(event: RecordedEvent): void {
+    const id = event.metadata.commandId;
+    if (!id) return;
+    const entry = this.byId.get(id);
+    if (entry) entry.events.push(event);
+    else this.byId.set(id, { hash: event.metadata.commandHash, events: [event] });
+    this.events++;
+    while (this.byId.size > this.maxCommands || (this.events > this.maxEvents && this.byId.size > 1)) {
+      const [oldest, { events }] = this.byId.entries().next().value as [string, { events: RecordedEvent[] }];
+      this.byId.delete(oldest);
+      this.events -= events.length;
+    }
   }
 }
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, errors, systemClock, verifyChain } from '@gatehouse/domain';
 import { EventStoreUnavailableError, ExpectedRevision, InMemoryEventStore, NewEvent } from '@gatehouse/event-store';
 import { sha256Hex } from '../credentials/credentials';
-import { CommandRunner, Fold, RequestContext } from './command-runner';
+import { CommandRunner, Fold, RememberedCommands, RequestContext } from './command-runner';
+import type { RecordedEvent } from '@gatehouse/event-store';
 
 /**
  * The runner on its own, over the in-memory store, with the store's answers under the
@@ -141,5 +142,37 @@ describe('CommandRunner', () => {
     expect(two.status === 'fulfilled' && two.value.replayed).toBe(true);
     expect(other.status === 'rejected' && (other.reason as DomainError).code).toBe('IDEMPOTENCY.KEY_REUSED');
     expect((await truth()).events).toHaveLength(1);
+  });
+
+  describe('the idempotency window', () => {
+    let revision = 0n;
+    const event = (commandId: string): RecordedEvent =>
+      ({ id: randomUUID(), type: 'Added', data: {}, streamId: 's', revision: revision++, position: revision, metadata: { commandId, commandHash: `h-${commandId}` } }) as unknown as RecordedEvent;
+
+    it('is bounded in events as well as commands: a bulk command does not pin all it recorded', () => {
+      const window = new RememberedCommands(100, 1_000);
+      for (let c = 0; c < 5; c++) for (let i = 0; i < 400; i++) window.add(event(`bulk-${c}`));
+      // 2,000 events recorded; the oldest commands went until at most 1,000 are left.
+      expect(window.size).toEqual({ commands: 2, events: 800 });
+      expect(window.get('bulk-2')).toBeUndefined();
+      expect(window.get('bulk-4')?.events).toHaveLength(400);
+      expect(window.get('bulk-4')?.hash).toBe('h-bulk-4');
+    });
+
+    it('keeps the newest command whole, however large', () => {
+      const window = new RememberedCommands(100, 10);
+      window.add(event('small'));
+      for (let i = 0; i < 50; i++) window.add(event('huge'));
+      expect(window.size).toEqual({ commands: 1, events: 50 });
+      expect(window.get('huge')?.events).toHaveLength(50);
+    });
+
+    it('is bounded in commands', () => {
+      const window = new RememberedCommands(3, 1_000);
+      for (const id of ['a', 'b', 'c', 'd']) window.add(event(id));
+      expect(window.size).toEqual({ commands: 3, events: 3 });
+      expect(window.get('a')).toBeUndefined();
+      expect(window.get('d')).toBeDefined();
+    });
   });
 });

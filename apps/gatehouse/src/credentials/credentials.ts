@@ -1,4 +1,5 @@
-import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '@gatehouse/domain';
 
 /**
  * Credentials Gatehouse mints: API keys (`gh_<keyId>_<secret>`), invitation tokens
@@ -68,8 +69,15 @@ export function parseCredential(token: string): ParsedCredential | null {
   return { prefix: m[1] as CredentialPrefix, id: m[2], secretHash: sha256Hex(m[3]) };
 }
 
+/** A SHA-256 digest in hex, as sha256Hex writes it. */
+const DIGEST = /^[0-9a-f]{64}$/;
+
+/**
+ * Whether two of our SHA-256 hex digests are equal, in time independent of where they
+ * differ: the domain's constantTimeEqual over the hex strings. Same guarantee as
+ * timingSafeEqual over decoded buffers, without two Buffers and a native call on every
+ * key-authenticated request (that was ~5% of an HTTP check's CPU).
+ */
 export function hashesEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+  return DIGEST.test(a) && DIGEST.test(b) && constantTimeEqual(a, b);
 }

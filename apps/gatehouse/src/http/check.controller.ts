@@ -10,7 +10,8 @@ import { sendProblem, toProblem } from './problem.filter';
 import { validateBody, validateParam } from './validation';
 
 type CheckRequest = FastifyRequest<{ Params: { account: string } }>;
-type Handle = (this: CheckController, account: string, body: unknown, options: CheckOptions) => Promise<unknown>;
+/** The answer, or a promise of it (a single check is answered synchronously when it can be: CheckService.answer). */
+type Handle = (this: CheckController, account: string, body: unknown, options: CheckOptions) => unknown;
 
 /** The options of a check whose caller presented no API key (shared: CheckService only reads them). */
 const NO_OPTIONS: CheckOptions = Object.freeze({});
@@ -29,7 +30,8 @@ const NO_OPTIONS: CheckOptions = Object.freeze({});
  *
  * Per request, the route allocates no handler closure and no async frame of its own,
  * and hands Fastify no promise (a handler that returns one makes Fastify chain a
- * `reply.then` on it); the single check's 200 answer is written by a serializer
+ * `reply.then` on it); a check the in-process cache can answer at once is sent without
+ * any promise at all (CheckService.answer); the single check's 200 answer is written by a serializer
  * compiled from the published CheckResponse schema rather than by JSON.stringify.
  */
 @Controller()
@@ -58,7 +60,7 @@ export class CheckController implements OnModuleInit {
 
   /** Answers through `reply` (callback style: Fastify waits for the send); every error becomes a problem. */
   private serve(request: CheckRequest, reply: FastifyReply, handle: Handle): void {
-    let answer: Promise<unknown>;
+    let answer: unknown;
     try {
       const account = request.params.account;
       if (!this.accountPattern.test(account)) validateParam('account', account, ID_PATTERN);
@@ -67,6 +69,14 @@ export class CheckController implements OnModuleInit {
       answer = handle.call(this, account, request.body, credential.kind === 'key' ? { caller: credential } : NO_OPTIONS);
     } catch (error) {
       return this.fail(error, request, reply);
+    }
+    if (!(answer instanceof Promise)) {
+      try {
+        void reply.send(answer);
+      } catch (error) {
+        this.fail(error, request, reply);
+      }
+      return;
     }
     answer.then(
       (body) => {
@@ -90,7 +100,7 @@ export class CheckController implements OnModuleInit {
   }
 
   private check(account: string, body: unknown, options: CheckOptions) {
-    return this.checks.check(account, validateBody<CheckInput>('CheckRequest', body), options);
+    return this.checks.answer(account, validateBody<CheckInput>('CheckRequest', body), options);
   }
 
   /** Up to 1,000 checks; a malformed item gets its own problem in `results`, the rest are still answered. */

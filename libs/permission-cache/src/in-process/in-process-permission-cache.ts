@@ -148,6 +148,10 @@ export class InProcessPermissionCache implements PermissionCache {
 
   // Added for the check path (caller, subjects and registered resources in one read): synchronous, so all at one position.
   async subjects(account: string, refs: readonly SubjectRef[], resources: readonly ResourceRef[] = []): Promise<SubjectsRead> {
+    return this.subjectsSync(account, refs, resources);
+  }
+
+  subjectsSync(account: string, refs: readonly SubjectRef[], resources: readonly ResourceRef[] = []): SubjectsRead {
     return {
       subjects: refs.map((ref) => this.subjectSync(account, ref)),
       resources: resources.map((r) => this.lookups.resource(account, r.type, r.id)),
