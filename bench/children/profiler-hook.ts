@@ -22,22 +22,15 @@ if (dir) {
       else session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 200 }, () => session.post('Profiler.start')));
       return;
     }
-    if (heap) {
-      session.post('HeapProfiler.stopSampling', (error, result) => {
-        running = false;
-        if (error) return;
-        const file = join(dir, `${String(n++).padStart(2, '0')}.heapprofile`);
-        writeFileSync(file + '.tmp', JSON.stringify(result.profile));
-        renameSync(file + '.tmp', file);
-      });
-      return;
-    }
-    session.post('Profiler.stop', (error, result) => {
+    // Written under a temporary name, then renamed: the parent waits for the final name.
+    const written = (error: Error | null, result: { profile: object }, extension: string) => {
       running = false;
       if (error) return;
-      const file = join(dir, `${String(n++).padStart(2, '0')}.cpuprofile`);
+      const file = join(dir, `${String(n++).padStart(2, '0')}${extension}`);
       writeFileSync(file + '.tmp', JSON.stringify(result.profile));
       renameSync(file + '.tmp', file);
-    });
+    };
+    if (heap) session.post('HeapProfiler.stopSampling', (error, result) => written(error, result, '.heapprofile'));
+    else session.post('Profiler.stop', (error, result) => written(error, result, '.cpuprofile'));
   });
 }
