@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccountEvent, presetModel, systemClock } from '@gatehouse/domain';
-import { NewEvent, SqliteEventStore } from '@gatehouse/event-store';
-import { InProcessPermissionCache, PermissionCache, projectEvent, RedisPermissionCache } from '@gatehouse/permission-cache';
+import { systemClock } from '@gatehouse/domain';
+import { SqliteEventStore } from '@gatehouse/event-store';
+import { InProcessPermissionCache, RedisPermissionCache } from '@gatehouse/permission-cache';
 import { AuditService } from '../apps/gatehouse/src/audit/audit.service';
+import { plainLoop, seedRebuildStore } from './commands.bench';
 import { latencyOf } from './measure';
 import { CommandRunner } from '../apps/gatehouse/src/commands/command-runner';
 
@@ -42,55 +43,13 @@ export interface AuditBenchResult {
   targets: { export: boolean; asOf: boolean; rebuildRedis: boolean | null };
 }
 
-function metadata(): NewEvent['metadata'] {
-  return { actor: 'root', account: 'big', commandId: randomUUID(), correlationId: 'bench', causationId: 'bench', occurredAt: new Date().toISOString(), schemaVersion: 1 };
-}
-
-async function rebuild(store: SqliteEventStore, cache: PermissionCache): Promise<number> {
-  await cache.clear();
-  const start = process.hrtime.bigint();
-  let after: bigint | null = null;
-  let n = 0;
-  for (;;) {
-    const page = await store.readAll({ after, maxCount: 1000 });
-    if (page.length === 0) break;
-    const ops = page.flatMap(projectEvent);
-    await cache.apply(page[page.length - 1].position, ops);
-    n += page.length;
-    after = page[page.length - 1].position;
-  }
-  return n / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
 export async function benchAudit(quick: boolean, redisUrl?: string): Promise<AuditBenchResult> {
   const total = quick ? 100_000 : 1_000_000;
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-audit-'));
   const store = new SqliteEventStore({ file: join(dir, 'events.sqlite') });
   try {
     const seedStart = Date.now();
-    const head: AccountEvent[] = [
-      { type: 'AccountCreated', data: { accountId: 'big', model: presetModel('fireworks') } },
-      ...Array.from({ length: 1000 }, (_, i): AccountEvent => ({
-        type: 'UserAdded',
-        data: { accountId: 'big', userId: `u${i}`, email: `u${i}@big.test`, roles: ['user'], reason: 'seed_admin', generation: 1 },
-      })),
-    ];
-    let written = 0;
-    const batch = (events: AccountEvent[]) => events.map((e): NewEvent => ({ id: randomUUID(), type: e.type, data: e.data, metadata: metadata() }));
-    await store.appendToStream('account-big', batch(head), { expectedRevision: 'no_stream' });
-    written += head.length;
-    for (let i = 0; written < total; i++) {
-      const events: AccountEvent[] = [];
-      for (let j = 0; j < 1000 && written + events.length < total; j++) {
-        const k = i * 1000 + j;
-        events.push({
-          type: k % 2 === 0 ? 'RoleAssigned' : 'RoleUnassigned',
-          data: { accountId: 'big', principal: { type: 'user', id: `u${(k >> 1) % 1000}` }, role: 'contributor' },
-        });
-      }
-      await store.appendToStream('account-big', batch(events), { expectedRevision: 'any' });
-      written += events.length;
-    }
+    await seedRebuildStore(store, total);
     const seedSeconds = (Date.now() - seedStart) / 1000;
 
     const runner = new CommandRunner(store, systemClock, { next: (p) => `${p}_b`, uuid: randomUUID });
@@ -149,11 +108,11 @@ export async function benchAudit(quick: boolean, redisUrl?: string): Promise<Aud
     const warmLatency = latencyOf(warm);
     const cpuLatency = latencyOf(cpu);
 
-    const rebuildInProcessEventsPerSecond = await rebuild(store, new InProcessPermissionCache());
+    const rebuildInProcessEventsPerSecond = await plainLoop(store, new InProcessPermissionCache());
     let rebuildRedisEventsPerSecond: number | null = null;
     if (redisUrl) {
       const cache = await RedisPermissionCache.connect(redisUrl, `bench${Date.now()}`);
-      rebuildRedisEventsPerSecond = await rebuild(store, cache);
+      rebuildRedisEventsPerSecond = await plainLoop(store, cache);
       await cache.clear();
       await cache.close();
     }

@@ -115,8 +115,8 @@ export async function commandLoad(url: string, d: Dataset, workers: number, seco
   return { ...phase, workers, serverCpuMsPerCommand };
 }
 
-/** The audit benchmark's store: one account, 1,000 users, then RoleAssigned/RoleUnassigned pairs. */
-async function seedRebuildStore(store: SqliteEventStore, total: number): Promise<void> {
+/** One big account: 1,000 users, then RoleAssigned/RoleUnassigned pairs up to `total` events (the rebuild and audit benchmarks' store). */
+export async function seedRebuildStore(store: SqliteEventStore, total: number): Promise<void> {
   const metadata = (): NewEvent['metadata'] => ({
     actor: 'root',
     account: 'big',
@@ -150,7 +150,8 @@ async function seedRebuildStore(store: SqliteEventStore, total: number): Promise
   }
 }
 
-async function plainLoop(store: SqliteEventStore, cache: PermissionCache): Promise<number> {
+/** Events/s of a plain read-project-apply loop over the whole store, pages of 1,000 (a reference beside the projector's rebuild). */
+export async function plainLoop(store: SqliteEventStore, cache: PermissionCache): Promise<number> {
   await cache.clear();
   const start = performance.now();
   let after: bigint | null = null;
