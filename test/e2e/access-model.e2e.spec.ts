@@ -1,5 +1,5 @@
 import { redisUrlOrSkip } from '../support/redis';
-import { eventCount, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
+import { eventCount, memberWithKey, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
 
 /**
  * Custom roles, catalog, teams, scopes and the admin-team rule over HTTP: every command,
@@ -14,13 +14,6 @@ describe.each(caches)('access model over HTTP (%s cache)', (cache) => {
   let admin: { id: string; key: string };
   let dev: { id: string; key: string };
 
-  async function member(email: string, roles: string[]) {
-    const inv = await gh.http('POST', `${A}/users`, { key: ROOT_KEY, body: { email, roles } });
-    expect(inv.status).toBe(201);
-    await gh.http('POST', `${A}/invitations/accept`, { body: { token: inv.body.invitation.token } });
-    const key = await gh.http('POST', `${A}/users/${inv.body.id}/api-keys`, { key: ROOT_KEY, body: {} });
-    return { id: inv.body.id as string, key: key.body.key as string };
-  }
   const check = (principal: { id: string }, action: string, resource: object, atLeast?: string) =>
     gh.http('POST', `${A}/check`, {
       key: ROOT_KEY,
@@ -33,7 +26,7 @@ describe.each(caches)('access model over HTTP (%s cache)', (cache) => {
     expect(acct.status).toBe(201);
     const key = await gh.http('POST', `${A}/users/${acct.body.admins[0].id}/api-keys`, { key: ROOT_KEY, body: {} });
     admin = { id: acct.body.admins[0].id, key: key.body.key };
-    dev = await member('dev@studio.test', ['member']);
+    dev = await memberWithKey(gh, 'studio', 'dev@studio.test', ['member']);
   });
   afterAll(() => gh.stop());
 

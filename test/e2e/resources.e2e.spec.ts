@@ -1,5 +1,5 @@
 import { redisUrlOrSkip } from '../support/redis';
-import { eventCount, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
+import { eventCount, memberWithKey, ROOT_KEY, startGatehouse, TestGatehouse } from '../support/gatehouse';
 
 /**
  * The resource registry and the two lookups over HTTP (issue 5), on both caches:
@@ -16,13 +16,6 @@ describe.each(caches)('resource registry and lookups over HTTP (%s cache)', (cac
   let contributor: { id: string; key: string };
   let viewer: { id: string; key: string };
 
-  async function member(email: string, role: string) {
-    const inv = await gh.http('POST', `${A}/users`, { key: ROOT_KEY, body: { email, roles: [role] } });
-    expect(inv.status).toBe(201);
-    await gh.http('POST', `${A}/invitations/accept`, { body: { token: inv.body.invitation.token } });
-    const key = await gh.http('POST', `${A}/users/${inv.body.id}/api-keys`, { key: ROOT_KEY, body: {} });
-    return { id: inv.body.id as string, key: key.body.key as string };
-  }
   const put = (key: string, id: string, body: object) => gh.http('PUT', `${A}/resources/deployment/${id}`, { key, body });
   const lookup = (principal: { id: string }, action: string, extra: object = {}) =>
     gh.http('POST', `${A}/lookup/resources`, { key: ROOT_KEY, body: { principal: { type: 'user', id: principal.id }, action, ...extra } });
@@ -33,8 +26,8 @@ describe.each(caches)('resource registry and lookups over HTTP (%s cache)', (cac
     expect(acct.status).toBe(201);
     const key = await gh.http('POST', `${A}/users/${acct.body.admins[0].id}/api-keys`, { key: ROOT_KEY, body: {} });
     admin = { id: acct.body.admins[0].id, key: key.body.key };
-    contributor = await member('con@acme.test', 'contributor');
-    viewer = await member('view@acme.test', 'inference-user');
+    contributor = await memberWithKey(gh, 'acme', 'con@acme.test', ['contributor']);
+    viewer = await memberWithKey(gh, 'acme', 'view@acme.test', ['inference-user']);
   });
   afterAll(() => gh.stop());
 
