@@ -70,24 +70,20 @@ export class CheckController implements OnModuleInit {
     } catch (error) {
       return this.fail(error, request, reply);
     }
-    if (!(answer instanceof Promise)) {
-      try {
-        void reply.send(answer);
-      } catch (error) {
-        this.fail(error, request, reply);
-      }
-      return;
+    if (answer instanceof Promise) {
+      answer.then(
+        (body) => this.send(body, request, reply),
+        (error: unknown) => this.fail(error, request, reply),
+      );
+    } else this.send(answer, request, reply);
+  }
+
+  private send(body: unknown, request: CheckRequest, reply: FastifyReply): void {
+    try {
+      void reply.send(body);
+    } catch (error) {
+      this.fail(error, request, reply);
     }
-    answer.then(
-      (body) => {
-        try {
-          void reply.send(body);
-        } catch (error) {
-          this.fail(error, request, reply);
-        }
-      },
-      (error: unknown) => this.fail(error, request, reply),
-    );
   }
 
   private fail(error: unknown, request: CheckRequest, reply: FastifyReply): void {
