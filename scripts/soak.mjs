@@ -182,12 +182,20 @@ async function main() {
     const consumer = consumerClient.consumer({ groupId: `soak-reader-${suffix}` });
     await consumer.connect();
     cleanups.push(() => consumer.disconnect());
+    // Gatehouse creates its topics in the background (readiness does not wait for Kafka):
+    // wait until it says the brokers answered the set-up, then subscribe.
+    for (let deadline = Date.now() + 60_000; ; await sleep(500)) {
+      const ready = await fetch(`${base}/readyz`).then((r) => r.json(), () => null);
+      const kafkaState = ready?.kafka?.connection;
+      if (kafkaState === 'ok') break;
+      if (Date.now() > deadline) throw new Error(`Gatehouse did not set up its Kafka topics within 60 s: ${kafkaState ?? 'no answer from /readyz'}`);
+    }
     for (let deadline = Date.now() + 30_000; ; await sleep(500)) {
       try {
         await consumer.subscribe({ topic, fromBeginning: true });
         break;
       } catch (error) {
-        if (Date.now() > deadline) throw error; // the relay creates the topic with its first event
+        if (Date.now() > deadline) throw error;
       }
     }
     await consumer.run({
@@ -407,6 +415,14 @@ async function main() {
     passed = true;
     log(`passed: ${result.achievedOpsPerSecond} ops/s for ${result.soakSeconds} s, ${result.writesTotal} writes seen by checks and on Kafka, heap slope ${result.memory.heapSlopeKiBPerS} KiB/s, RSS slope ${result.memory.rssSlopeKiBPerS} KiB/s, no error`);
     return 0;
+  } catch (error) {
+    // CI keeps nothing but what is printed: the service's own account of the failure.
+    const serviceLog = join(work, 'gatehouse.log');
+    if (existsSync(serviceLog)) {
+      const tail = readFileSync(serviceLog, 'utf8').split('\n').slice(-60).join('\n');
+      log(`service log (last 60 lines of ${serviceLog}):\n${tail}`);
+    }
+    throw error;
   } finally {
     await cleanup();
     if (passed) rmSync(work, { recursive: true, force: true });

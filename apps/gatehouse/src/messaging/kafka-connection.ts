@@ -46,7 +46,7 @@ export class KafkaConnection implements OnModuleDestroy {
           resolve();
         } catch (error) {
           this.lastError = errorText(error);
-          const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+          const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
           if (failures === 0 || failures % 10 === 0) {
             this.logger.warn(`brokers ${this.config.brokers.join(',')} unreachable (${errorText(error)}); retrying in ${delay} ms`);
           }

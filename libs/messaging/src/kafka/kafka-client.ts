@@ -41,9 +41,42 @@ export interface TopicSpec {
 }
 
 /**
+ * Broker answers that mean "you may not create this topic here" (topics managed
+ * elsewhere, ACLs, policies): retrying cannot help, so the caller goes on and producing
+ * to a missing topic fails loudly later. Every other failure is transient.
+ */
+const REFUSALS = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'POLICY_VIOLATION',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_PARTITIONS',
+  'INVALID_CONFIG',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_REPLICA_ASSIGNMENT',
+]);
+
+/** The broker's error types in a kafkajs error, including those inside an aggregate. */
+function errorTypes(error: unknown): string[] {
+  const e = error as { type?: unknown; errors?: unknown };
+  const own = typeof e?.type === 'string' ? [e.type] : [];
+  const inner = Array.isArray(e?.errors) ? e.errors.flatMap(errorTypes) : [];
+  return [...own, ...inner];
+}
+
+export function isTopicCreationRefusal(error: unknown): boolean {
+  const types = errorTypes(error);
+  return types.length > 0 && types.every((t) => REFUSALS.has(t) || t === 'TOPIC_ALREADY_EXISTS');
+}
+
+/**
  * Creates the topics that do not exist yet (kafkajs must not subscribe to a topic that
  * is missing). Where topics are managed elsewhere and the client may not create them,
- * a refusal is logged and the caller goes on: producing to a missing topic fails loudly later.
+ * the refusal is logged and the caller goes on: producing to a missing topic fails
+ * loudly later. Any other failure is thrown, for the caller to retry: a broker that is
+ * still electing its controller, a request timeout, or new topics that its metadata does
+ * not show yet (kafkajs waits out LEADER_NOT_AVAILABLE but gives up on
+ * UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for a moment after creating).
  */
 export async function ensureTopics(admin: Admin, topics: TopicSpec[], logger: MessagingLogger): Promise<void> {
   const existing = new Set(await admin.listTopics());
@@ -59,7 +92,10 @@ export async function ensureTopics(admin: Admin, topics: TopicSpec[], logger: Me
     // Another instance may have created them in the meantime.
     const after = new Set(await admin.listTopics());
     const still = missing.filter((t) => !after.has(t.topic));
-    if (still.length > 0) logger.warn(`kafka: could not create topics ${still.map((t) => t.topic).join(', ')}: ${errorText(error)}`);
+    if (still.length === 0) return;
+    const names = still.map((t) => t.topic).join(', ');
+    if (!isTopicCreationRefusal(error)) throw new Error(`could not create topics ${names} yet: ${errorText(error)}`);
+    logger.warn(`kafka: may not create topics ${names} (${errorText(error)}); producing to them will fail until they exist`);
   }
 }
 
