@@ -61,6 +61,35 @@ describe('audit', () => {
     expect(live.body.reason).toBe('KEY_REVOKED');
   });
 
+  it('sees a resource named by id with the owner it had registered then, not today', async () => {
+    // Bob is a contributor by now: he may delete the datasets he owns, not others'.
+    const bobRef = { type: 'user', id: bob.id };
+    const resource = { type: 'dataset', id: 'ds-history' };
+    const registered = await gh.http('PUT', `${A}/resources/dataset/ds-history`, { key: admin.key, body: { owner: bob.id } });
+    expect(registered.status).toBe(201);
+    const transferred = await gh.http('POST', `${A}/resources/dataset/ds-history/transfer`, { key: admin.key, body: { owner: admin.id } });
+    expect(transferred.status).toBe(200);
+    const deleted = await gh.http('DELETE', `${A}/resources/dataset/ds-history`, { key: admin.key });
+    expect(deleted.status).toBe(200);
+    const before = String(BigInt(registered.body.revision) - 1n);
+
+    const answers = await Promise.all(
+      [before, registered.body.revision, transferred.body.revision, deleted.body.revision].map(async (revision) => (await asOf(bobRef, 'dataset:delete', revision, resource)).body),
+    );
+    expect(answers.map((a) => [a.allowed, a.reason])).toEqual([
+      [false, 'NOT_OWNER'], // not registered yet: no owner known
+      [true, 'GRANTED'], // Bob's, as registered
+      [false, 'NOT_OWNER'], // given to the admin
+      [false, 'NOT_OWNER'], // deleted: only what the request says inline
+    ]);
+    // What the request gives inline still wins over the registry, then as now.
+    const inline = await asOf(bobRef, 'dataset:delete', transferred.body.revision, { ...resource, owner: bob.id });
+    expect(inline.body).toMatchObject({ allowed: true });
+    // The live check agrees with the latest history.
+    const live = await gh.http('POST', `${A}/check`, { key: admin.key, body: { principal: bobRef, action: 'dataset:delete', resource } });
+    expect(live.body).toMatchObject({ allowed: false, reason: 'NOT_OWNER' });
+  });
+
   it("shows a principal's effective roles and grants as of a time", async () => {
     const tuesday = await gh.http('GET', `${A}/audit/principals/user/${bob.id}?asOf=${encodeURIComponent(at.tuesday)}`, { key: admin.key });
     expect(tuesday.body).toMatchObject({ status: 'active', roles: [{ name: 'user' }] });

@@ -13,8 +13,15 @@ import {
   errors,
   evaluate,
   evolveApiKey,
+  evolveResource,
   initialApiKeyState,
+  initialResourceState,
+  mergeResource,
   PrincipalRef,
+  registeredTarget,
+  ResourceEvent,
+  ResourceRecord,
+  resourceStream,
   subjectViewOf,
   verifyChain,
 } from '@gatehouse/domain';
@@ -194,8 +201,22 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // An unknown key still sees the account as it was, so the answer says "unknown key", not "unknown account".
     const view = subjectViewOf(accountState, owner ?? { type: 'user', id: '' });
-    const decision = evaluate({ ...view, ...(key !== undefined ? { key } : {}) }, request, when.getTime());
+    // A resource named by id is seen with the attributes it had registered then, as the live check sees today's.
+    const target = registeredTarget(request.action, request.resource);
+    const registered = target === null ? null : await this.resourceAt(account, target, position);
+    const asked = registered === null ? request : { ...request, resource: mergeResource(registered, request.resource!) };
+    const decision = evaluate({ ...view, ...(key !== undefined ? { key } : {}) }, asked, when.getTime());
     return { ...decision, revision: position.toString(), asOf: when.toISOString() };
+  }
+
+  /** A registered resource's record as of `limit`: null when it was not registered then (never, not yet, or deleted). */
+  private async resourceAt(account: string, target: { type: string; id: string }, limit: bigint): Promise<ResourceRecord | null> {
+    let state = initialResourceState();
+    for (const e of (await this.store.readStream(resourceStream(account, target.type, target.id))).events) {
+      if (e.position > limit) break;
+      state = evolveResource(state, { type: e.type, data: e.data } as ResourceEvent);
+    }
+    return state.status === 'registered' ? state.record : null;
   }
 
   /** A principal's effective roles, grants, teams and status as of a revision or time. */

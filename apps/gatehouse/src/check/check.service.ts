@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MAX_BULK_CHECKS } from '@gatehouse/contracts';
-import { Clock, Decision, DomainError, evaluate, mergeResource, PrincipalRef, ResourceAttributes, ResourceRecord } from '@gatehouse/domain';
+import { Clock, Decision, DomainError, evaluate, mergeResource, PrincipalRef, registeredTarget, ResourceAttributes, ResourceRecord } from '@gatehouse/domain';
 import { CachedSubject, PermissionCache, ResourceRef, SubjectRef } from '@gatehouse/permission-cache';
 import { Authenticator, KeyCredential } from '../auth/authenticator';
 import { KeyLookup } from '../auth/key-lookup';
@@ -79,7 +79,7 @@ export class CheckService {
    */
   answer(account: string, input: CheckInput, options: CheckOptions = {}): CheckAnswer | Promise<CheckAnswer> {
     const named = nameSubject(input.principal);
-    const registered = registryRef(input);
+    const registered = registeredTarget(input.action, input.resource);
     const resources = registered ? [registered] : [];
     const atLeast = input.consistency?.atLeast;
     const now = this.readNow(account, [named.ref], resources, atLeast, options);
@@ -153,7 +153,7 @@ export class CheckService {
     const resourceSlots = new Map<string, number>();
     const resourceRefs: ResourceRef[] = [];
     const resourceOf = items.map((item) => {
-      const ref = item instanceof DomainError ? null : registryRef(item);
+      const ref = item instanceof DomainError ? null : registeredTarget(item.action, item.resource);
       if (!ref) return -1;
       const key = `${ref.type}\u0000${ref.id}`;
       let slot = resourceSlots.get(key);
@@ -223,19 +223,6 @@ export class CheckService {
 }
 
 const reflects = (position: bigint | null, atLeast: string): boolean => position !== null && position >= BigInt(atLeast);
-
-/**
- * The registered resource a check names by id (issue 5), when it leaves an attribute to
- * the registry: owner, team or tags not given inline. Its type is the one given, else the
- * action's. Items that give everything inline cost no extra read.
- */
-function registryRef(item: BulkCheckItem): ResourceRef | null {
-  const r = item.resource;
-  if (!r || r.id === undefined || (r.owner !== undefined && r.team !== undefined && r.tags !== undefined)) return null;
-  const sep = item.action.indexOf(':');
-  const type = r.type ?? (sep > 0 ? item.action.slice(0, sep) : undefined);
-  return type === undefined ? null : { type, id: r.id };
-}
 
 /** The check with its resource's registered attributes filled in; what the request gives inline wins. */
 const withRegistered = <T extends BulkCheckItem>(item: T, record: ResourceRecord | null): T => ({ ...item, resource: mergeResource(record, item.resource!) });

@@ -243,6 +243,19 @@ export const attributesOf = (r: ResourceRecord): ResourceAttributes => ({
 });
 
 /**
+ * The registered resource a check names by id (issue 5), when it leaves an attribute to
+ * the registry: owner, team or tags not given inline. Its type is the one given, else the
+ * action's. A check that gives everything inline needs no registry read. The live check
+ * reads the record from the cache, a check as of the past folds its stream up to then.
+ */
+export function registeredTarget(action: string, resource: ResourceAttributes | undefined): { type: string; id: string } | null {
+  if (!resource || resource.id === undefined || (resource.owner !== undefined && resource.team !== undefined && resource.tags !== undefined)) return null;
+  const sep = action.indexOf(':');
+  const type = resource.type ?? (sep > 0 ? action.slice(0, sep) : undefined);
+  return type === undefined ? null : { type, id: resource.id };
+}
+
+/**
  * What a check evaluates: the registered record with the request's inline attributes
  * laid over it (an inline field wins; the id and type always come from the request).
  */
