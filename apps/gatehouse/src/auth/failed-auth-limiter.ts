@@ -5,11 +5,18 @@ import { CLOCK, CONFIG } from '../tokens';
 
 const WINDOW_MS = 60_000;
 const MAX_TRACKED = 100_000;
+/**
+ * A wrong invitation or invite-link token: those public endpoints take the token as
+ * their credential, so guessing tokens counts as failing to authenticate (the token's
+ * 256 bits make guessing hopeless; the limit keeps it from costing us anything either).
+ */
+const WRONG_TOKEN = new Set(['INVITATION.INVALID', 'INVITE_LINK.INVALID']);
 
 /**
  * Counts failed authentications per source address in a fixed one-minute window. Past
- * the limit, further failures from that address answer 429 instead of 401; a valid key
- * is never refused, so an attacker sharing an address cannot lock good keys out.
+ * the limit, further failures from that address answer 429 instead of 401 (or 400 for
+ * a wrong invitation token); a valid key or token is never refused, so an attacker
+ * sharing an address cannot lock good ones out.
  */
 @Injectable()
 export class FailedAuthLimiter {
@@ -22,7 +29,7 @@ export class FailedAuthLimiter {
 
   /** What to answer for `error`: a failed authentication past the limit becomes AUTH.RATE_LIMITED (429). */
   refusal(error: unknown, address: string): unknown {
-    if (isDomainError(error) && error.category === 'unauthenticated' && this.fail(address)) {
+    if (isDomainError(error) && (error.category === 'unauthenticated' || WRONG_TOKEN.has(error.code)) && this.fail(address)) {
       return new DomainError('AUTH.RATE_LIMITED', 'rate_limited', 'too many failed authentications from this address: wait a minute');
     }
     return error;
