@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   const redis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, stop: async () => undefined } : await startRedisServer().catch(() => null);
   try {
     log('audit export, as-of, rebuild (issue 7)…');
-    const audit: AuditBenchResult = await benchAudit(quick, redis?.url);
+    const audit: AuditBenchResult = await benchAudit(quick, redis?.url, quick ? small : large);
     results.audit = audit;
 
     const httpData = quick ? small : large;
@@ -375,6 +375,7 @@ async function main(): Promise<void> {
     `| audit export from SQLite, ${n(audit.events)} events (target ≥ 50,000/s) | ${n(audit.exportEventsPerSecond)}/s | ${audit.targets.export ? 'met' : 'MISSED'} |`,
     `| as-of check, account of ${n(audit.events)} events, warm p50 / p99 (target < 50 ms) | ${audit.asOfWarmP50Ms} / ${audit.asOfWarmP99Ms} ms | ${audit.targets.asOf ? 'met' : 'MISSED'} |`,
     `| as-of check, first answer (builds the snapshots) | ${audit.asOfColdMs} ms | |`,
+    `| snapshot follower catching up over an account of ${n(audit.follower.users)} users (${n(audit.follower.events)} events, ${audit.follower.snapshots} snapshots, ${audit.follower.seconds} s): longest hold of the event loop / loop delay p99 | ${audit.follower.longestStallMs} / ${audit.follower.loopDelayP99Ms} ms | |`,
     // A plain loop, kept as the reference the projector's own rebuild is compared with: the ≥ 50,000/s target is judged on that one (Targets).
     `| plain read-project-apply loop into Redis, pages of 1,000 (reference; the target is the projector's rebuild, above) | ${audit.rebuildRedisEventsPerSecond === null ? 'not run (no redis-server)' : `${n(audit.rebuildRedisEventsPerSecond)}/s`} | |`,
     `| projection rebuild into the in-process cache | ${n(audit.rebuildInProcessEventsPerSecond)}/s | |`,

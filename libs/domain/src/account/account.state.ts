@@ -234,48 +234,94 @@ export function isActiveAdmin(state: ExistingAccount, m: Member): boolean {
   return m.status === 'active' && m.roles.some((r) => state.model.adminRoles.includes(r));
 }
 
+/** Entries of one collection per snapshot part: one part is serialized or parsed in a few ms. */
+export const SNAPSHOT_PART_ENTRIES = 2000;
+
+type SnapshotHead = { status: 'none' } | { status: 'active' | 'deleted'; id: string; model: ExistingAccount['model']; teams: string[]; links: InviteLink[] };
+type SnapshotSlice = ['roles', RoleDefinition[]] | ['members', Member[]] | ['emails', [string, string][]] | ['invitations', [string, string][]];
+
 /**
- * A plain-JSON copy of an account's state, for snapshots: folding from a snapshot
- * instead of from the first event keeps as-of answers cheap however old the account.
+ * A plain-JSON copy of an account's state, for snapshots (folding from a snapshot instead
+ * of from the first event keeps as-of answers cheap however old the account), as a
+ * sequence of parts made one at a time: first the account without its large
+ * collections, then slices of at most `perPart` roles, members, emails or invitations.
+ * An account of 100,000 users is a 20 MB snapshot, about 0.1-0.2 s of JSON.stringify in
+ * one piece: made in parts, its maker can let other work run between them. The state
+ * must not change until the last part is made.
  */
-export function accountToSnapshot(state: AccountState): string {
-  if (state.status === 'none') return JSON.stringify({ status: 'none' });
-  return JSON.stringify({
-    status: state.status,
-    id: state.id,
-    model: state.model,
-    roles: [...state.roles.values()],
-    members: [...state.members.values()],
-    emails: [...state.emails],
-    teams: [...state.teams],
-    invitations: [...state.invitations],
-    links: [...state.links.values()],
-  });
+export function* accountSnapshotParts(state: AccountState, perPart = SNAPSHOT_PART_ENTRIES): Generator<string> {
+  if (state.status === 'none') {
+    yield JSON.stringify({ status: 'none' } satisfies SnapshotHead);
+    return;
+  }
+  yield JSON.stringify({ status: state.status, id: state.id, model: state.model, teams: [...state.teams], links: [...state.links.values()] } satisfies SnapshotHead);
+  yield* slices('roles', state.roles.values(), perPart);
+  yield* slices('members', state.members.values(), perPart);
+  yield* slices('emails', state.emails.entries(), perPart);
+  yield* slices('invitations', state.invitations.entries(), perPart);
 }
 
-export function accountFromSnapshot(json: string): AccountState {
-  const s = JSON.parse(json) as {
-    status: AccountState['status'];
-    id: string;
-    model: ExistingAccount['model'];
-    roles: RoleDefinition[];
-    members: Member[];
-    emails: [string, string][];
-    teams: string[];
-    invitations: [string, string][];
-    links: InviteLink[];
-  };
-  if (s.status === 'none') return { status: 'none' };
+function* slices(name: SnapshotSlice[0], entries: Iterable<unknown>, perPart: number): Generator<string> {
+  let batch: unknown[] = [];
+  for (const entry of entries) {
+    batch.push(entry);
+    if (batch.length >= perPart) {
+      yield JSON.stringify([name, batch]);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield JSON.stringify([name, batch]);
+}
+
+/** Reads snapshot parts, in order, one at a time (its caller may let other work run between them); `state()` once all are read. */
+export interface AccountSnapshotReader {
+  read(part: string): void;
+  state(): AccountState;
+}
+
+export function accountSnapshotReader(): AccountSnapshotReader {
+  let head: SnapshotHead | null = null;
+  const roles: RoleDefinition[] = [];
+  const members: Member[] = [];
+  const emails: [string, string][] = [];
+  const invitations: [string, string][] = [];
   return {
-    status: s.status,
-    id: s.id,
-    model: s.model,
-    roles: new Map(s.roles.map((r) => [r.name, r])),
-    compiledRoles: new Map(s.roles.map((r) => [r.name, compileRole(r)])),
-    members: new Map(s.members.map((m) => [principalKey({ type: m.type, id: m.id }), m])),
-    emails: new Map(s.emails),
-    teams: new Set(s.teams),
-    invitations: new Map(s.invitations),
-    links: new Map(s.links.map((l) => [l.id, l])),
+    read(part) {
+      if (head === null) {
+        head = JSON.parse(part) as SnapshotHead;
+        return;
+      }
+      const [name, items] = JSON.parse(part) as SnapshotSlice;
+      const into: unknown[] = name === 'roles' ? roles : name === 'members' ? members : name === 'emails' ? emails : invitations;
+      for (const item of items) into.push(item);
+    },
+    state() {
+      const h = head as SnapshotHead | null;
+      if (h === null) throw new Error('an account snapshot has at least one part');
+      if (h.status === 'none') return { status: 'none' };
+      return {
+        status: h.status,
+        id: h.id,
+        model: h.model,
+        roles: new Map(roles.map((r) => [r.name, r])),
+        compiledRoles: new Map(roles.map((r) => [r.name, compileRole(r)])),
+        members: new Map(members.map((m) => [principalKey({ type: m.type, id: m.id }), m])),
+        emails: new Map(emails),
+        teams: new Set(h.teams),
+        invitations: new Map(invitations),
+        links: new Map(h.links.map((l) => [l.id, l])),
+      };
+    },
   };
+}
+
+/** The whole snapshot as one string, its parts one per line (JSON has no raw newline). */
+export function accountToSnapshot(state: AccountState): string {
+  return [...accountSnapshotParts(state)].join('\n');
+}
+
+export function accountFromSnapshot(snapshot: string): AccountState {
+  const reader = accountSnapshotReader();
+  for (const part of snapshot.split('\n')) reader.read(part);
+  return reader.state();
 }
