@@ -253,13 +253,18 @@ export async function startGatehouse(
       nodeArgs: [...startFlags(), ...(o.nodeArgs ?? []), ...(o.profileDir ? ['-r', join(process.cwd(), 'dist/bench/children/profiler-hook.js')] : [])],
       timeoutMs: 300_000,
       ready: async (url) => {
-        // Ready when a check that needs the whole seed answers (the projector reached the head).
+        // Ready when a check that needs the whole seed answers (the projector reached the head)
+        // and the audit's snapshot follower has caught up too: it works between requests, and
+        // its catch-up over a 100,000-user account would fall into the first measurement.
         const r = await json(`${url}/v1/accounts/${ACCOUNT}/check`, 'POST', {
           principal: { type: 'user', id: PROBE_ID },
           action: 'dataset:read',
           consistency: { atLeast: head.toString() },
         });
-        return r.status === 200;
+        if (r.status !== 200) return false;
+        const ready = await json(`${url}/readyz`, 'GET');
+        const follower = ready.body?.auditSnapshots as { follower: string; position?: string } | undefined;
+        return follower?.follower !== 'running' || BigInt(follower.position ?? '0') >= head;
       },
     },
   );

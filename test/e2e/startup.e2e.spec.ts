@@ -85,6 +85,13 @@ describe('start-up (child process, embedded defaults)', () => {
     const second = start(env);
     await waitHealthy(base, second.output);
     expect(second.output()).not.toContain('Platform root key');
+    // The audit's snapshot follower catches up in the background, and /readyz says how far it is.
+    let ready: { projection: { head: string }; auditSnapshots: { follower: string; position?: string; lag?: number } } | undefined;
+    for (let deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      ready = (await (await fetch(`${base}/readyz`)).json()) as typeof ready;
+      if (ready!.auditSnapshots.lag === 0) break;
+    }
+    expect(ready!.auditSnapshots).toEqual({ follower: 'running', position: ready!.projection.head, lag: 0 });
     const users = await call(base, 'GET', '/v1/accounts/acme/users', key.body.key);
     expect(users.status).toBe(200);
     expect(users.body.items.map((u: { email: string; roles: string[] }) => [u.email, u.roles]).sort()).toEqual([

@@ -92,6 +92,11 @@ export class AccountSnapshots {
     await sub?.close();
   }
 
+  /** Whether the follower runs, and the last global position it applied (for /readyz). */
+  progress(): { following: boolean; position: bigint | null } {
+    return { following: this.subscription !== null, position: this.followed };
+  }
+
   /** Resolves once the follower has applied the log up to `position` (for benchmarks and tests). */
   async followedTo(position: bigint, timeoutMs = 600_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;

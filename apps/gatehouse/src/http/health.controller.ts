@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { EventStore } from '@gatehouse/event-store';
 import { PermissionCache } from '@gatehouse/permission-cache';
+import { AuditService } from '../audit/audit.service';
 import { Public } from '../auth/auth.guard';
 import { Config } from '../config/config';
 import { MessagingMetrics } from '../messaging/messaging-metrics';
@@ -17,6 +18,7 @@ export class HealthController {
     @Inject(CONFIG) private readonly config: Config,
     private readonly projector: ProjectorService,
     private readonly messaging: MessagingMetrics,
+    private readonly audit: AuditService,
   ) {}
 
   @Get('healthz')
@@ -33,6 +35,7 @@ export class HealthController {
       this.cache.checkpoint().catch(() => null),
       this.messaging.readiness(),
     ]);
+    const follower = this.audit.snapshots.progress();
     const projector = this.config.roles.projector ? (this.projector.running ? 'ok' : `down: ${this.projector.lastError ?? 'starting'}`) : 'not run here';
     const ready = store === 'ok' && cache === 'ok' && projector !== 'starting' && !projector.startsWith('down');
     void reply.status(ready ? 200 : 503);
@@ -46,6 +49,11 @@ export class HealthController {
       },
       // Kafka never makes the service unready: the relay catches up when it returns.
       kafka,
+      // Neither does the audit's snapshot follower: as-of answers fold from older snapshots
+      // meanwhile. After a restart it catches up in the background, checks served between its steps.
+      auditSnapshots: follower.following
+        ? { follower: 'running', position: (follower.position ?? 0n).toString(), lag: head === null ? 0 : Number(head - (follower.position ?? 0n)) }
+        : { follower: 'not run here' },
     };
   }
 
