@@ -16,20 +16,8 @@ describe('AuditService snapshots', () => {
 
   it('answers as of any position exactly as a full fold does, across snapshot boundaries', async () => {
     const store = new InMemoryEventStore();
-    const all: AccountEvent[] = [
-      { type: 'AccountCreated', data: { accountId: 'big', model: presetModel('fireworks') } },
-      ...Array.from({ length: 20 }, (_, i): AccountEvent => ({
-        type: 'UserAdded',
-        data: { accountId: 'big', userId: `u${i}`, email: `u${i}@x`, roles: ['user'], reason: 'seed_admin', generation: 1 },
-      })),
-    ];
-    for (let i = 0; all.length < 7000; i++) {
-      const principal = { type: 'user' as const, id: `u${i % 20}` };
-      all.push({ type: i % 2 === 0 ? 'RoleAssigned' : 'RoleUnassigned', data: { accountId: 'big', principal, role: 'contributor' } });
-    }
-    for (let i = 0; i < all.length; i += 500) {
-      await store.appendToStream('account-big', all.slice(i, i + 500).map((e) => event(e.type, e.data)), { expectedRevision: 'any' });
-    }
+    const all = history(7000);
+    await append(store, all);
     const audit = new AuditService(store, systemClock, new CommandRunner(store, systemClock, { next: (p) => `${p}_x`, uuid: randomUUID }));
     for (const position of [1n, 2000n, 2001n, 3999n, 4000n, 6999n, 7000n, 2500n, 100n]) {
       const expected = all.slice(0, Number(position)).reduce(evolveAccount, initialAccountState());
@@ -102,13 +90,7 @@ describe('AuditService snapshots', () => {
   it('makes a snapshot part by part, letting other work run between parts (no stall of the checks on a large account)', async () => {
     const store = new InMemoryEventStore();
     // 60 members, one snapshot every 100 events, 2 entries a part: each snapshot has ~65 parts.
-    const all: AccountEvent[] = [
-      { type: 'AccountCreated', data: { accountId: 'big', model: presetModel('fireworks') } },
-      ...Array.from({ length: 60 }, (_, i): AccountEvent => ({
-        type: 'UserAdded',
-        data: { accountId: 'big', userId: `u${i}`, email: `u${i}@x`, roles: ['user'], reason: 'seed_admin', generation: 1 },
-      })),
-    ];
+    const all = members(60);
     while (all.length < 300) all.push({ type: 'TeamCreated', data: { accountId: 'big', team: `t${all.length}` } });
     await append(store, all);
     // One batch holds every event, handled in one call: made in one piece, all 3 snapshots
@@ -138,14 +120,20 @@ describe('AuditService snapshots', () => {
     expect(accountToSnapshot(await snapshots.stateAt('account-big', 250n))).toBe(accountToSnapshot(expected));
   });
 
-  function history(length: number): AccountEvent[] {
-    const all: AccountEvent[] = [
+  /** The account created with `count` users u0, u1, … */
+  function members(count: number): AccountEvent[] {
+    return [
       { type: 'AccountCreated', data: { accountId: 'big', model: presetModel('fireworks') } },
-      ...Array.from({ length: 20 }, (_, i): AccountEvent => ({
+      ...Array.from({ length: count }, (_, i): AccountEvent => ({
         type: 'UserAdded',
         data: { accountId: 'big', userId: `u${i}`, email: `u${i}@x`, roles: ['user'], reason: 'seed_admin', generation: 1 },
       })),
     ];
+  }
+
+  /** 20 users, then their role toggled until the stream holds `length` events. */
+  function history(length: number): AccountEvent[] {
+    const all = members(20);
     for (let i = 0; all.length < length; i++) {
       const principal = { type: 'user' as const, id: `u${i % 20}` };
       all.push({ type: i % 2 === 0 ? 'RoleAssigned' : 'RoleUnassigned', data: { accountId: 'big', principal, role: 'contributor' } });
