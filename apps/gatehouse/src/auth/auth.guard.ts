@@ -5,7 +5,6 @@ import type { FastifyRequest } from 'fastify';
 import { validateParam } from '../http/validation';
 import { ID_PATTERN } from '@gatehouse/contracts';
 import { Authenticator } from './authenticator';
-import { FailedAuthLimiter } from './failed-auth-limiter';
 
 const PUBLIC = 'gatehouse:public';
 /** Marks a route that needs no API key (health, docs, accepting an invitation with its token). */
@@ -23,7 +22,6 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
-    private readonly limiter: FailedAuthLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,13 +33,8 @@ export class AuthGuard implements CanActivate {
       request.actor = { kind: 'anonymous' };
       return true;
     }
-    let authenticated;
-    try {
-      authenticated = await this.authenticator.authenticate(request.headers.authorization, account);
-    } catch (error) {
-      throw this.limiter.refusal(error, request.ip);
-    }
-    const { home, ...actor } = authenticated;
+    // A failure counts toward the per-address limit in ProblemFilter, where every route's errors pass.
+    const { home, ...actor } = await this.authenticator.authenticate(request.headers.authorization, account);
     request.actor = actor as Actor;
     if (home) request.actorAccount = home;
     return true;

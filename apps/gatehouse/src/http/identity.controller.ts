@@ -3,7 +3,6 @@ import { CommandBus } from '@nestjs/cqrs';
 import { Grant } from '@gatehouse/domain';
 import { ROLE_PATTERN, SERVICE_ACCOUNT_ID_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
 import { Public } from '../auth/auth.guard';
-import { FailedAuthLimiter } from '../auth/failed-auth-limiter';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { AccountCommandResult, ExecuteAccountCommand } from '../commands/account-command';
 import { ApiKeyResult, CreateApiKeyCommand } from '../commands/api-keys';
@@ -25,7 +24,6 @@ export class IdentityController {
     private readonly commands: CommandBus,
     private readonly queries: IdentityQueries,
     @Inject(CONFIG) private readonly config: Config,
-    private readonly limiter: FailedAuthLimiter,
   ) {}
 
   /** A trusted identity provider's integration reports a login: the first one creates the member. */
@@ -70,11 +68,7 @@ export class IdentityController {
     const input = validateBody<{ token: string; email: string }>('JoinInviteLinkRequest', body);
     // The command id is the link and email: joining twice with the same email answers the first result.
     const request = { ...requestContext(req, account, null), commandId: `join:${input.token.split('_')[1] ?? ''}:${input.email.toLowerCase()}` };
-    try {
-      return withRevision(await this.commands.execute(new JoinViaInviteLinkCommand(account, input, request)));
-    } catch (error) {
-      throw this.limiter.refusal(error, req.ip);
-    }
+    return withRevision(await this.commands.execute(new JoinViaInviteLinkCommand(account, input, request)));
   }
 
   @Post('v1/accounts/:account/service-accounts')

@@ -5,7 +5,6 @@ import { IdentityQueries } from '../queries/identity.queries';
 import { CommandBus } from '@nestjs/cqrs';
 import { ROLE_PATTERN, USER_ID_PATTERN } from '@gatehouse/contracts';
 import { Public } from '../auth/auth.guard';
-import { FailedAuthLimiter } from '../auth/failed-auth-limiter';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { AcceptInvitationCommand } from '../commands/accept-invitation';
 import { AccountCommandResult, ExecuteAccountCommand, SimpleAccountCommand } from '../commands/account-command';
@@ -23,7 +22,6 @@ export class MembersController {
     private readonly commands: CommandBus,
     private readonly queries: AccountQueries,
     private readonly identity: IdentityQueries,
-    private readonly limiter: FailedAuthLimiter,
   ) {}
 
   @Post('users')
@@ -133,13 +131,9 @@ export class MembersController {
   @HttpCode(200)
   async accept(@Req() req: AuthenticatedRequest, @Param('account') account: string, @Body() body: unknown) {
     const { token } = validateBody<{ token: string }>('AcceptInvitationRequest', body);
-    try {
-      const result = await this.commands.execute<AcceptInvitationCommand, { id: string; status: string; revision: bigint }>(
-        new AcceptInvitationCommand(account, token, requestContext(req, account, null)),
-      );
-      return withRevision(result);
-    } catch (error) {
-      throw this.limiter.refusal(error, req.ip);
-    }
+    const result = await this.commands.execute<AcceptInvitationCommand, { id: string; status: string; revision: bigint }>(
+      new AcceptInvitationCommand(account, token, requestContext(req, account, null)),
+    );
+    return withRevision(result);
   }
 }

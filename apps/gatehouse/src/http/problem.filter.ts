@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@gatehouse/domain';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FailedAuthLimiter } from '../auth/failed-auth-limiter';
 
 const STATUS: Record<ErrorCategory, number> = {
   validation: 400,
@@ -105,10 +106,19 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   void reply.status(body.status).header('Content-Type', 'application/problem+json').send(body);
 }
 
+/**
+ * Every error of a Nest route, as a problem. Failed authentications (a bad key from the
+ * guard, a wrong invitation token from a public route) count toward the per-address
+ * limit here, in the one place all of them pass: past it they answer 429.
+ */
 @Catch()
+@Injectable()
 export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly limiter: FailedAuthLimiter) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    const request = http.getRequest<FastifyRequest>();
+    sendProblem(this.limiter.refusal(error, request.ip), request, http.getResponse<FastifyReply>());
   }
 }
